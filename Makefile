@@ -4,6 +4,7 @@
 # benchmarks.  New files need no edit here: lib/*.c go into libxf.a,
 # tools/xf-*.c become programs, tests/unit/test_*.c become Criterion tests.
 
+.DEFAULT_GOAL := all
 BUILD    ?= build
 CC       ?= cc
 OPT      ?= -O2 -g
@@ -22,7 +23,11 @@ TOOLS     = $(TOOL_SRC:tools/%.c=$(BUILD)/bin/%)
 UNIT_SRC  = $(sort $(wildcard tests/unit/test_*.c))
 UNITS     = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check check-unit check-cli check-real check-torch asan bench deps clean lint-man
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@XF_BIN=$(abspath $(BUILD)/bin) bash examples/demo.sh
+
+.PHONY: demo all test check check-unit check-cli check-real check-torch asan bench deps clean lint-man
 .DELETE_ON_ERROR:
 
 all: $(TOOLS)
@@ -36,6 +41,12 @@ $(BUILD)/libxf.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/bin/%: tools/%.c $(BUILD)/libxf.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(XFLAGS) -o $@ $< $(BUILD)/libxf.a $(LDFLAGS) $(LDLIBS)
+
+# Small programs used only by the CLI tests (tests/helpers/*.c).
+HELPERS   = $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libxf.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(XFLAGS) -o $@ $< $(BUILD)/libxf.a $(LDFLAGS) $(LDLIBS)
 
@@ -58,7 +69,7 @@ check: all $(UNITS)
 check-unit: $(UNITS)
 	@bash tests/run-units.sh $(UNITS)
 
-check-cli: all
+check-cli: all $(HELPERS)
 	@XF_BIN=$(abspath $(BUILD)/bin) bash tests/run-scripts.sh cli tests/cli/*.sh
 
 check-real: all

@@ -69,10 +69,18 @@ void embedding_backward(float *dwte, const int32_t *ids, const float *dout, int 
 /* Row softmax in place over x[N,C]. */
 void softmax_rows(float *x, int N, int C);
 
+/* dinp[N,C] += y ⊙ (dout - Σ_c y·dout) where y = softmax output [N,C]. */
+void softmax_rows_backward(float *dinp, const float *out, const float *dout, int N, int C);
+
 /* Cross-entropy over gathered rows: logits[M,V] (M selected positions),
  * targets[M]; returns the mean loss over M and writes dlogits = (p - 1hot)/M
- * scaled by dloss (dlogits may be NULL for eval). */
+ * scaled by dloss (dlogits may be NULL for eval, and may equal logits to
+ * work in place).  A target outside [0,V) dies. */
 float crossentropy_forward_backward(float *dlogits, const float *logits,
                                     const int32_t *targets, int M, int V, float dloss);
+
+/* Best of two timed 3072³ sgemms on THREADS BLIS threads (after a warm-up
+ * run), in GFLOP/s: the machine's GEMM peak, for benchmark ratios (~1 s). */
+double xf_sgemm_peak_gflops(int threads);
 
 #endif

@@ -53,6 +53,14 @@ const char *xf_tok_piece(const xf_tokenizer *tk, int32_t id);
 int32_t xf_tok_id(const xf_tokenizer *tk, const char *piece);   /* -1 if absent */
 xf_tok_special xf_tok_specials(const xf_tokenizer *tk);
 int xf_tok_is_special(const xf_tokenizer *tk, int32_t id);
+/* 1 when pairs are built "<s> A </s></s> B </s>" (RoBERTa / XLM-R), 0 for
+ * BERT's "[CLS] A [SEP] B [SEP]"; from the file's post-processor. */
+int xf_tok_pair_double_sep(const xf_tokenizer *tk);
+/* WordPiece lowercasing + accent stripping (uncased models).  Loading sets
+ * it from tokenizer_config.json's do_lower_case (default 0 for vocab.txt);
+ * callers may force it. */
+void xf_tok_set_lowercase(xf_tokenizer *tk, int lowercase);
+int xf_tok_lowercase(const xf_tokenizer *tk);
 /* Path of the vocabulary file it was loaded from (for copying into HF
  * folders and recording provenance), or NULL. */
 const char *xf_tok_source(const xf_tokenizer *tk);

@@ -16,6 +16,15 @@ typedef struct xf_tsv xf_tsv;
 
 /* Opens PATH ("-" = stdin) and reads its header line. */
 xf_tsv *xf_tsv_open(const char *path);
+/* Opens a table whose columns are known: lines equal to the header built
+ * from NAMES are skipped wherever they are, also when none is on line 1
+ * (after `shuf`); at the end, dies "FILE: no header line" if none was
+ * seen.  (xf_tsv_open also skips repeats of its header line, so
+ * `cat a.tsv b.tsv` reads as one table.) */
+xf_tsv *xf_tsv_open_cols(const char *path, const char *const *names, size_t n);
+/* The header line of NAMES as written (escaped, TAB-joined, no '\n');
+ * a static buffer, valid until the next call. */
+const char *xf_tsv_header_line(const char *const *names, size_t n);
 /* Header columns. */
 size_t xf_tsv_ncols(const xf_tsv *t);
 const char *xf_tsv_colname(const xf_tsv *t, size_t i);

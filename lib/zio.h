@@ -51,5 +51,11 @@ void xf_zout_commit(xf_zout *z);
 /* Drops everything written; removes the temp file. */
 void xf_zout_abort(xf_zout *z);
 const char *xf_zout_name(const xf_zout *z);
+/* zstd level for XF_Z_ON output (default 3); call before the first write. */
+void xf_zout_set_level(xf_zout *z, int level);
+/* 1 if the output is zstd-compressed. */
+int xf_zout_compressed(const xf_zout *z);
+/* For tsv.c: the "a field is already on this row" flag of xf_tsv_put. */
+int *xf_zout_row_state(xf_zout *z);
 
 #endif

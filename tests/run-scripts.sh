@@ -5,7 +5,7 @@ set -u
 suite=$1; shift
 pass=0 fail=0
 export PATH="$XF_BIN:$PATH"
-export XF_SHARED="${XF_SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/../shared}"
+export XF_SHARED="${XF_SHARED:-$(cd "$(dirname "$0")/.." && pwd)/../shared}"
 export XF_DATA="$XF_SHARED/data"
 for t in "$@"; do
   [ -f "$t" ] || continue

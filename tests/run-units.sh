@@ -2,7 +2,7 @@
 # Runs each Criterion test binary given; prints one summary line.
 set -u
 pass=0 fail=0
-export XF_DATA="${XF_DATA:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/data}"
+export XF_DATA="${XF_DATA:-$(cd "$(dirname "$0")/.." && pwd)/../shared/data}"
 for t in "$@"; do
   [ -x "$t" ] || continue
   if "$t" --jobs 2 >"$t.log" 2>&1; then

@@ -1,0 +1,218 @@
+/* encoder_io.c — encoders ↔ HF-named tensor sets (encoder_io.h). */
+#include "encoder_io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+xf_enc_dims xf_encoder_dims_from_config(const xf_config *cfg, const char *fname)
+{
+    xf_enc_dims d;
+    memset(&d, 0, sizeof d);
+    if (!strcmp(cfg->model_type, "bert"))
+        d.roberta = 0;
+    else if (!strcmp(cfg->model_type, "xlm-roberta") || !strcmp(cfg->model_type, "roberta"))
+        d.roberta = 1;
+    else
+        die("%s: model_type '%s' is not supported (bert, xlm-roberta, roberta)", fname,
+            cfg->model_type);
+    /* HF ACT2FN["gelu"] is the exact erf GELU; the tanh approximations would
+     * silently change every number, so they are refused */
+    if (strcmp(cfg->hidden_act, "gelu"))
+        die("%s: hidden_act '%s' is not supported (only \"gelu\", the exact erf GELU)", fname,
+            cfg->hidden_act);
+    d.vocab = cfg->vocab_size;
+    d.hidden = cfg->hidden_size;
+    d.layers = cfg->num_hidden_layers;
+    d.heads = cfg->num_attention_heads;
+    d.inter = cfg->intermediate_size;
+    d.max_pos = cfg->max_position_embeddings;
+    d.type_vocab = cfg->type_vocab_size;
+    d.pad_id = cfg->pad_token_id;
+    d.ln_eps = (float)cfg->layer_norm_eps;
+    d.p_hidden = (float)cfg->hidden_dropout_prob;
+    d.p_attn = (float)cfg->attention_probs_dropout_prob;
+    d.init_range = (float)cfg->initializer_range;
+    if (!(d.p_hidden >= 0 && d.p_hidden < 1) || !(d.p_attn >= 0 && d.p_attn < 1))
+        die("%s: dropout probabilities must lie in [0,1)", fname);
+    return d;
+}
+
+/* "....attention.self.qkv.weight" → the three HF names */
+static void qkv_names(const char *name, char out[3][128])
+{
+    const char *parts[3] = {"query", "key", "value"};
+    const char *q = strstr(name, "qkv.");
+    for (int k = 0; k < 3; k++)
+        snprintf(out[k], 128, "%.*s%s.%s", (int)(q - name), name, parts[k], q + 4);
+}
+
+static int is_pooler(const char *name) { return strstr(name, "pooler.") != NULL; }
+static int is_head(const char *name)
+{
+    return !strncmp(name, "cls.", 4) || !strncmp(name, "lm_head.", 8);
+}
+
+static xf_tensor *get_f32(const xf_tensorset *ts, const char *name, const char *src,
+                          int64_t r, int64_t c)
+{
+    xf_tensor *t = xf_tset_get(ts, name);
+    if (!t) return NULL;
+    if (t->dtype != XF_F32)
+        die("%s: tensor %s: dtype %s, expected a float tensor", src, name,
+            xf_dtype_name(t->dtype));
+    int ok = c ? (t->ndim == 2 && t->shape[0] == r && t->shape[1] == c)
+               : (t->ndim == 1 && t->shape[0] == r);
+    if (!ok) {
+        char got[96] = "", *p = got;
+        for (int i = 0; i < t->ndim && p < got + 80; i++)
+            p += sprintf(p, "%s%lld", i ? "," : "", (long long)t->shape[i]);
+        if (c)
+            die("%s: tensor %s: shape [%s], but the config implies [%lld,%lld]", src, name, got,
+                (long long)r, (long long)c);
+        die("%s: tensor %s: shape [%s], but the config implies [%lld]", src, name, got,
+            (long long)r);
+    }
+    return t;
+}
+
+void xf_encoder_import(const xf_encoder *e, float *arena, const xf_tensorset *ts,
+                       const char *prefix, const char *src)
+{
+    int np;
+    const xf_enc_param *tab = xf_encoder_param_table(e, &np);
+    char nm[512];
+    for (int k = 0; k < np; k++) {
+        const xf_enc_param *p = &tab[k];
+        if (is_pooler(p->name) && !xf_encoder_has_pooler(e)) continue;
+        float *dst = arena + p->off;
+        if (strstr(p->name, ".qkv.")) {
+            char part[3][128];
+            qkv_names(p->name, part);
+            int64_t r = p->shape[0] / 3, c = p->ndim == 2 ? p->shape[1] : 0;
+            size_t n = p->n / 3;
+            for (int j = 0; j < 3; j++) {
+                snprintf(nm, sizeof nm, "%s%s", prefix, part[j]);
+                xf_tensor *t = get_f32(ts, nm, src, r, c);
+                if (!t) die("%s: tensor %s is missing", src, nm);
+                memcpy(dst + j * n, t->data, n * sizeof(float));
+            }
+            continue;
+        }
+        snprintf(nm, sizeof nm, "%s%s", prefix, p->name);
+        xf_tensor *t = get_f32(ts, nm, src, p->shape[0], p->ndim == 2 ? p->shape[1] : 0);
+        if (!t) die("%s: tensor %s is missing", src, nm);
+        memcpy(dst, t->data, p->n * sizeof(float));
+    }
+}
+
+xf_encoder *xf_encoder_from_tset(const xf_config *cfg, const xf_tensorset *ts, const char *src)
+{
+    xf_enc_dims d = xf_encoder_dims_from_config(cfg, src);
+    int tied = xf_model_decoder_tied(ts, cfg);
+    xf_encoder *e = xf_encoder_new(&d, tied);
+    int np;
+    const xf_enc_param *tab = xf_encoder_param_table(e, &np);
+    /* what is absent: the pooler (BertForMaskedLM has none), the MLM head
+     * (a bare BertModel) — HF initialises those randomly, so do we */
+    int have_pooler = 1, have_head = 1;
+    for (int k = 0; k < np; k++) {
+        if (strstr(tab[k].name, ".qkv.")) continue;
+        int there = xf_tset_get(ts, tab[k].name) != NULL;
+        if (is_pooler(tab[k].name) && !there) have_pooler = 0;
+        if (is_head(tab[k].name) && !there) have_head = 0;
+    }
+    xf_encoder_set_has_pooler(e, 1);
+    for (int k = 0; k < np; k++) {
+        if ((is_pooler(tab[k].name) && !have_pooler) || (is_head(tab[k].name) && !have_head))
+            xf_encoder_init_param(e, k, 0);
+    }
+    if (!have_head)
+        warning("%s: no complete MLM head; it is initialised randomly, as HF does", src);
+    xf_encoder_set_has_pooler(e, have_pooler);
+    /* import everything present */
+    char nm[512];
+    float *arena = xf_encoder_params(e);
+    for (int k = 0; k < np; k++) {
+        const xf_enc_param *p = &tab[k];
+        if (is_pooler(p->name) && !have_pooler) continue;
+        if (is_head(p->name) && !have_head) continue;
+        float *dst = arena + p->off;
+        if (strstr(p->name, ".qkv.")) {
+            char part[3][128];
+            qkv_names(p->name, part);
+            int64_t r = p->shape[0] / 3, c = p->ndim == 2 ? p->shape[1] : 0;
+            size_t n = p->n / 3;
+            for (int j = 0; j < 3; j++) {
+                xf_tensor *t = get_f32(ts, part[j], src, r, c);
+                if (!t) die("%s: tensor %s is missing", src, part[j]);
+                memcpy(dst + j * n, t->data, n * sizeof(float));
+            }
+            continue;
+        }
+        snprintf(nm, sizeof nm, "%s", p->name);
+        xf_tensor *t = get_f32(ts, nm, src, p->shape[0], p->ndim == 2 ? p->shape[1] : 0);
+        if (!t) die("%s: tensor %s is missing", src, nm);
+        memcpy(dst, t->data, p->n * sizeof(float));
+    }
+    return e;
+}
+
+xf_encoder *xf_encoder_load(const char *path, xf_config *cfg)
+{
+    xf_tensorset *ts = xf_model_load(path, cfg);
+    xf_encoder *e = xf_encoder_from_tset(cfg, ts, path);
+    xf_tset_free(ts);
+    return e;
+}
+
+static void add_copy(xf_tensorset *ts, const char *name, const float *src, int ndim,
+                     int64_t r, int64_t c)
+{
+    xf_tensor t;
+    memset(&t, 0, sizeof t);
+    t.name = xstrdup(name);
+    t.dtype = XF_F32;
+    t.ndim = ndim;
+    t.shape[0] = r;
+    t.shape[1] = c;
+    size_t n = (size_t)r * (size_t)(ndim == 2 ? c : 1);
+    t.nbytes = n * sizeof(float);
+    t.data = xmalloc_aligned(t.nbytes ? t.nbytes : 64);
+    memcpy(t.data, src, t.nbytes);
+    xf_tset_add(ts, &t);
+}
+
+void xf_encoder_export(const xf_encoder *e, const float *arena, xf_tensorset *ts,
+                       const char *prefix)
+{
+    int np;
+    const xf_enc_param *tab = xf_encoder_param_table(e, &np);
+    char nm[512];
+    for (int k = 0; k < np; k++) {
+        const xf_enc_param *p = &tab[k];
+        if (is_pooler(p->name) && !xf_encoder_has_pooler(e)) continue;
+        const float *src = arena + p->off;
+        if (strstr(p->name, ".qkv.")) {
+            char part[3][128];
+            qkv_names(p->name, part);
+            size_t n = p->n / 3;
+            for (int j = 0; j < 3; j++) {
+                snprintf(nm, sizeof nm, "%s%s", prefix, part[j]);
+                add_copy(ts, nm, src + j * n, p->ndim, p->shape[0] / 3, p->shape[1]);
+            }
+            continue;
+        }
+        snprintf(nm, sizeof nm, "%s%s", prefix, p->name);
+        add_copy(ts, nm, src, p->ndim, p->shape[0], p->shape[1]);
+    }
+}
+
+xf_tensorset *xf_encoder_to_tset(const xf_encoder *e)
+{
+    xf_tensorset *ts = xf_tset_new();
+    xf_encoder_export(e, xf_encoder_params((xf_encoder *)e), ts, "");
+    return ts;
+}

@@ -1,0 +1,226 @@
+/* test_wordpiece.c — WordPiece against hand-checked ids of the real mBERT
+ * vocabularies (id = line number - 1 in vocab.txt, looked up with grep). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer.h"
+#include "util.h"
+
+static xf_tokenizer *cased, *uncased;
+
+static char *data_path(const char *rel)
+{
+    const char *d = getenv("XF_DATA");
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", d ? d : "../shared/data", rel);
+    return buf;
+}
+
+static void setup(void)
+{
+    cased = xf_tok_load(data_path("tokenizers/mbert-cased/vocab.txt"));
+    uncased = xf_tok_load(data_path("tokenizers/mbert-uncased/vocab.txt"));
+    xf_tok_set_lowercase(uncased, 1);
+}
+
+static void teardown(void)
+{
+    xf_tok_free(cased);
+    xf_tok_free(uncased);
+}
+
+TestSuite(wordpiece, .init = setup, .fini = teardown);
+
+#define CHECK(tk, text, ...)                                                        \
+    do {                                                                            \
+        int32_t want_[] = {__VA_ARGS__};                                            \
+        size_t nw_ = sizeof want_ / sizeof *want_;                                  \
+        xf_tokens t_ = {0};                                                         \
+        xf_tok_encode(tk, text, strlen(text), &t_);                                 \
+        cr_assert_eq(t_.n, nw_, "%s: %zu tokens, want %zu", text, t_.n, nw_);       \
+        for (size_t i_ = 0; i_ < nw_; i_++)                                         \
+            cr_assert_eq(t_.ids[i_], want_[i_], "%s: token %zu is %d, want %d",     \
+                         text, i_, t_.ids[i_], want_[i_]);                          \
+        xf_tokens_free(&t_);                                                        \
+    } while (0)
+
+Test(wordpiece, loads_real_vocabs)
+{
+    cr_assert_eq(xf_tok_vocab_size(cased), 119547);
+    /* split on \n only: the U+2028 pieces stay single entries */
+    cr_assert_eq(xf_tok_vocab_size(uncased), 105879);
+    cr_assert_eq(xf_tok_id(uncased, "\xe2\x80\xa8"), 1279);
+    cr_assert_eq(xf_tok_kind_of(cased), XF_TOK_WORDPIECE);
+    xf_tok_special sp = xf_tok_specials(cased);
+    cr_assert_eq(sp.pad, 0);
+    cr_assert_eq(sp.unk, 100);
+    cr_assert_eq(sp.cls, 101);
+    cr_assert_eq(sp.sep, 102);
+    cr_assert_eq(sp.mask, 103);
+    cr_assert_eq(xf_tok_pair_double_sep(cased), 0);
+    cr_assert(xf_tok_is_special(cased, 101));
+    cr_assert(!xf_tok_is_special(cased, 31178));
+    cr_assert_str_eq(xf_tok_piece(cased, 31178), "Hello");
+    /* no tokenizer_config.json next to the file: cased by default */
+    cr_assert_eq(xf_tok_lowercase(cased), 0);
+}
+
+Test(wordpiece, accents_cased_keep_uncased_strip)
+{
+    CHECK(cased, "café", 34551);
+    CHECK(uncased, "café", 18427);            /* "cafe" */
+    CHECK(cased, "Ça", 232, 10113);           /* Ç ##a */
+    CHECK(uncased, "Ça", 10678);              /* "ca" */
+}
+
+Test(wordpiece, uppercase_greek_uncased_no_final_sigma)
+{
+    CHECK(uncased, "ΣΟΦΊΑ", 299, 13367, 44307);   /* σ ##ο ##φια */
+    CHECK(uncased, "ΟΣ", 295, 62591);             /* ο ##σ, not ##ς (10569) */
+    char *n = xf_tok_normalize(uncased, "ΣΟΦΊΑ", strlen("ΣΟΦΊΑ"));
+    cr_assert_str_eq(n, "σοφια");
+    free(n);
+}
+
+Test(wordpiece, cjk_spacing)
+{
+    CHECK(cased, "東京", 4506, 2172);
+    CHECK(uncased, "東京", 4501, 1755);
+    char *n = xf_tok_normalize(cased, "a東b", strlen("a東b"));
+    cr_assert_str_eq(n, "a 東 b");
+    free(n);
+    /* HF's table starts CJK Extension E at U+2B920: U+2B820 is not spaced */
+    n = xf_tok_normalize(cased, "a\xf0\xab\xa0\xa0", 5);
+    cr_assert_str_eq(n, "a\xf0\xab\xa0\xa0");
+    free(n);
+    n = xf_tok_normalize(cased, "a\xf0\xab\xa4\xa0", 5);
+    cr_assert_str_eq(n, "a \xf0\xab\xa4\xa0 ");
+    free(n);
+}
+
+Test(wordpiece, punctuation_versus_symbols)
+{
+    CHECK(cased, "5€", 126, 111660);              /* € is Sc: stays in the word */
+    CHECK(cased, "$5", 109, 126);                 /* $ is ASCII punctuation */
+    CHECK(cased, "¿Qué?", 224, 86462, 136);       /* ¿ Qué ? */
+    CHECK(cased, "«hola»", 208, 110516, 10113, 220); /* « hol ##a » */
+    CHECK(uncased, "«HOLA»", 183, 69887, 10112, 196);
+    CHECK(cased, "a\\b", 169, 165, 170);          /* \ */
+}
+
+Test(wordpiece, control_chars_dropped)
+{
+    CHECK(cased, "a\x01" "b", 11357);            /* "ab" */
+    CHECK(cased, "a\xe2\x80\x8b" "b", 11357);    /* U+200B (Cf) */
+    CHECK(cased, "a\xef\xbf\xbd" "b", 11357);    /* U+FFFD */
+    CHECK(cased, "a\x0b" "b", 11357);            /* U+000B: Cc, dropped not space */
+    CHECK(cased, "a\tb\r\nb", 169, 170, 170);
+}
+
+Test(wordpiece, unicode_spaces)
+{
+    CHECK(cased, "a\xc2\xa0" "b", 169, 170);     /* U+00A0 */
+    CHECK(cased, "a\xe3\x80\x80" "b", 169, 170); /* U+3000 */
+    CHECK(cased, "a\xe2\x80\x83" "b", 169, 170); /* U+2003 */
+    CHECK(cased, "a\xe2\x80\xa8" "b", 169, 170); /* U+2028 is White_Space */
+}
+
+Test(wordpiece, long_words)
+{
+    char w[102];
+    memset(w, 'a', 101);
+    w[100] = 0;
+    xf_tokens t = {0};
+    xf_tok_encode(cased, w, 100, &t);
+    cr_assert_eq(t.n, 50);                        /* aa ##aa x49 */
+    cr_assert_eq(t.ids[0], 28335);
+    for (size_t i = 1; i < 50; i++)
+        cr_assert_eq(t.ids[i], 17394);
+    xf_tokens_clear(&t);
+    w[100] = 'a';
+    w[101] = 0;
+    xf_tok_encode(cased, w, 101, &t);
+    cr_assert_eq(t.n, 1);
+    cr_assert_eq(t.ids[0], 100);
+    cr_assert_eq(t.start[0], 0);
+    cr_assert_eq(t.end[0], 101);
+    xf_tokens_free(&t);
+}
+
+Test(wordpiece, unknown_char_whole_word)
+{
+    CHECK(cased, "ab\xe2\x98\x83 b", 100, 170);   /* "ab☃" -> one [UNK] */
+}
+
+Test(wordpiece, special_tokens_not_split)
+{
+    CHECK(cased, "[CLS]Hello[SEP]", 101, 31178, 102);
+    CHECK(cased, "a [MASK] b", 169, 103, 170);
+    CHECK(uncased, "[MASK]", 103);
+    CHECK(cased, "[PAD][UNK]", 0, 100);
+    CHECK(uncased, "[mask]", 138, 44054, 140);    /* lowercase: not special */
+}
+
+Test(wordpiece, continuation_and_offsets)
+{
+    const char *s = "Ça coûte";
+    xf_tokens t = {0};
+    xf_tok_encode(cased, s, strlen(s), &t);
+    int32_t ids[] = {232, 10113, 81010, 10112};   /* Ç ##a coût ##e */
+    int32_t st[] = {0, 2, 4, 9}, en[] = {2, 3, 9, 10};
+    cr_assert_eq(t.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        cr_assert_eq(t.ids[i], ids[i]);
+        cr_assert_eq(t.start[i], st[i], "token %zu start %d", i, t.start[i]);
+        cr_assert_eq(t.end[i], en[i], "token %zu end %d", i, t.end[i]);
+    }
+    /* uncased: NFD changes byte lengths, offsets still point into the source */
+    xf_tokens_clear(&t);
+    const char *u = "\x01ÇA café";
+    xf_tok_encode(uncased, u, strlen(u), &t);
+    cr_assert_eq(t.n, 2);
+    cr_assert_eq(t.ids[0], 10678);
+    cr_assert_eq(t.start[0], 1);
+    cr_assert_eq(t.end[0], 4);
+    cr_assert_eq(t.ids[1], 18427);
+    cr_assert_eq(t.start[1], 5);
+    cr_assert_eq(t.end[1], 10);
+    xf_tokens_free(&t);
+}
+
+Test(wordpiece, decode_roundtrip)
+{
+    const char *s = "Ça coûte 5€, ¿Qué?";
+    xf_tokens t = {0};
+    xf_tok_encode(cased, s, strlen(s), &t);
+    char *d = xf_tok_decode(cased, t.ids, t.n, 0);
+    cr_assert_str_eq(d, "Ça coûte 5€ , ¿ Qué ?");
+    free(d);
+    xf_tokens_clear(&t);
+    xf_tokens_push(&t, 101, 0, 0);
+    xf_tok_encode(cased, "Hello", 5, &t);
+    xf_tokens_push(&t, 102, 0, 0);
+    d = xf_tok_decode(cased, t.ids, t.n, 1);
+    cr_assert_str_eq(d, "Hello");
+    free(d);
+    d = xf_tok_decode(cased, t.ids, t.n, 0);
+    cr_assert_str_eq(d, "[CLS] Hello [SEP]");
+    free(d);
+    xf_tokens_free(&t);
+}
+
+Test(wordpiece, in_memory_vocab)
+{
+    const char *v[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un", "##aff", "##able", "a"};
+    xf_tokenizer *tk = xf_tok_wordpiece_new(v, 9, 1);
+    CHECK(tk, "UNAFFABLE a", 5, 6, 7, 8);
+    CHECK(tk, "unaffablex", 1);
+    xf_tok_free(tk);
+}
+
+Test(wordpiece, bad_path_dies, .exit_code = 1)
+{
+    xf_tok_load("/nonexistent/vocab.txt");
+}
