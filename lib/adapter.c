@@ -106,6 +106,7 @@ int xf_bottleneck_tensors(xf_bottleneck *b, xf_adapter_tensor *out)
         out[i].ndim = i % 2 ? 1 : 2;
         out[i].shape[0] = shape[i][0];
         out[i].shape[1] = shape[i][1];
+        out[i].shape[2] = 0;
     }
     return 4;
 }
@@ -164,35 +165,41 @@ void xf_adapter_layer_push(xf_adapter_layer *L, xf_bottleneck *b)
     if (L->n == XF_ADAPTER_MAX_STACK) die("adapter stack deeper than %d", XF_ADAPTER_MAX_STACK);
     if (b->C != L->C) die("adapter %s: hidden size %d, layer has %d", b->name, b->C, L->C);
     L->stack[L->n++] = b;
-    L->cap = 0;   /* the step buffers depend on the depth: regrow on next use */
 }
 
 void xf_adapter_layer_free(xf_adapter_layer *L)
 {
-    free(L->o); free(L->sf); free(L->mean); free(L->rstd); free(L->scratch);
+    free(L->sf); free(L->mean); free(L->rstd);
     memset(L, 0, sizeof *L);
+}
+
+size_t xf_adapter_layer_scratch_floats(const xf_adapter_layer *L, int N)
+{
+    int D = 0;
+    for (int k = 0; k < L->n; k++)
+        if (L->stack[k]->D > D) D = L->stack[k]->D;
+    /* two [N,C] carries + the step backward's N(2C + 2D) */
+    return (size_t)N * (size_t)(4 * L->C + 2 * D);
 }
 
 static void layer_reserve(xf_adapter_layer *L, int N)
 {
     if (N <= L->cap) return;
-    size_t NC = (size_t)N * L->C;
-    L->o = grow(L->o, NC * (size_t)(L->n > 0 ? L->n : 1));
-    L->sf = grow(L->sf, NC);
+    L->sf = grow(L->sf, (size_t)N * L->C);
     L->mean = grow(L->mean, (size_t)N);
     L->rstd = grow(L->rstd, (size_t)N);
-    L->scratch = grow(L->scratch, NC * 6);   /* 2 × [N,C] carries + step scratch (2C + 2D ≤ 4C) */
     L->cap = N;
 }
 
 void xf_adapter_layer_forward(xf_adapter_layer *L, float *y, const float *h, const float *x,
-                              const float *ln_w, const float *ln_b, float eps, int N)
+                              const float *ln_w, const float *ln_b, float eps, int N,
+                              float *scratch)
 {
     layer_reserve(L, N);
     size_t NC = (size_t)N * L->C;
     const float *prev = h;
-    for (int k = 0; k < L->n; k++) {
-        float *o = L->o + (size_t)k * NC;
+    for (int k = 0; k < L->n; k++) {   /* the step outputs ping-pong in scratch */
+        float *o = scratch + (size_t)(k % 2) * NC;
         xf_adapter_step_forward(L->stack[k], o, prev, x, ln_w, ln_b, eps, N);
         prev = o;
     }
@@ -202,11 +209,12 @@ void xf_adapter_layer_forward(xf_adapter_layer *L, float *y, const float *h, con
 
 void xf_adapter_layer_backward(xf_adapter_layer *L, float *dh, float *dx, float *dln_w,
                                float *dln_b, const float *dy, const float *h, const float *x,
-                               const float *ln_w, const float *ln_b, float eps, int N)
+                               const float *ln_w, const float *ln_b, float eps, int N,
+                               float *scratch)
 {
     if (N > L->cap) die("adapter layer backward: %d tokens, forward saved %d", N, L->cap);
     size_t NC = (size_t)N * L->C;
-    float *cur = L->scratch, *nxt = cur + NC, *step = nxt + NC;
+    float *cur = scratch, *nxt = cur + NC, *step = nxt + NC;
     memset(cur, 0, sizeof(float) * NC);
     layernorm_backward(cur, dln_w, dln_b, dy, L->sf, ln_w, L->mean, L->rstd, N, L->C);
     for (size_t i = 0; i < NC; i++) dx[i] += cur[i];
@@ -222,6 +230,7 @@ void xf_adapter_layer_backward(xf_adapter_layer *L, float *dh, float *dx, float 
 
 void xf_adapter_set_init(xf_adapter_set *s, int L, int C)
 {
+    memset(s, 0, sizeof *s);
     s->L = L;
     s->C = C;
     s->layer = xcalloc((size_t)L, sizeof *s->layer);
@@ -232,15 +241,21 @@ void xf_adapter_set_free(xf_adapter_set *s)
 {
     for (int l = 0; l < s->L; l++) xf_adapter_layer_free(&s->layer[l]);
     free(s->layer);
+    free(s->scratch);
     memset(s, 0, sizeof *s);
 }
 
-static xf_adapter_layer *set_layer(void *ctx, int layer, int C)
+static xf_adapter_layer *set_layer(xf_adapter_set *s, int layer, int C, int N)
 {
-    xf_adapter_set *s = ctx;
     if (layer < 0 || layer >= s->L || C != s->C)
         die("adapter hook: layer %d of %d, hidden %d vs %d", layer, s->L, C, s->C);
-    return &s->layer[layer];
+    xf_adapter_layer *L = &s->layer[layer];
+    size_t need = xf_adapter_layer_scratch_floats(L, N);
+    if (need > s->scratch_cap) {
+        s->scratch = grow(s->scratch, need);
+        s->scratch_cap = need;
+    }
+    return L;
 }
 
 void xf_adapters_ffn_forward(void *ctx, int layer, float *y, const float *h, const float *x,
@@ -248,15 +263,18 @@ void xf_adapters_ffn_forward(void *ctx, int layer, float *y, const float *h, con
                              int train)
 {
     (void)train;   /* the adapters have no dropout; activations are always kept */
-    xf_adapter_layer_forward(set_layer(ctx, layer, C), y, h, x, ln_w, ln_b, eps, N);
+    xf_adapter_set *s = ctx;
+    xf_adapter_layer *L = set_layer(s, layer, C, N);
+    xf_adapter_layer_forward(L, y, h, x, ln_w, ln_b, eps, N, s->scratch);
 }
 
 void xf_adapters_ffn_backward(void *ctx, int layer, float *dh, float *dx, float *dln_w,
                               float *dln_b, const float *dy, const float *h, const float *x,
                               const float *ln_w, const float *ln_b, float eps, int N, int C)
 {
-    xf_adapter_layer_backward(set_layer(ctx, layer, C), dh, dx, dln_w, dln_b, dy, h, x, ln_w,
-                              ln_b, eps, N);
+    xf_adapter_set *s = ctx;
+    xf_adapter_layer *L = set_layer(s, layer, C, N);
+    xf_adapter_layer_backward(L, dh, dx, dln_w, dln_b, dy, h, x, ln_w, ln_b, eps, N, s->scratch);
 }
 
 /* ---- invertible adapter ---- */
@@ -354,6 +372,7 @@ int xf_invadapter_tensors(xf_invadapter *a, xf_adapter_tensor *out)
             out[k].ndim = j % 2 ? 1 : 2;
             out[k].shape[0] = shape[j][0];
             out[k].shape[1] = shape[j][1];
+            out[k].shape[2] = 0;
         }
     }
     return k;

@@ -67,35 +67,43 @@ void xf_adapter_step_backward(xf_bottleneck *b, float *dprev, float *dx, float *
                               const float *ln_b, int N, float *scratch);
 
 /* The adapters of one layer: the stack, applied in order (Stack(lang, task)
- * = { lang, task }), and the buffers of the composition. */
+ * = { lang, task }), and what the composition keeps for the backward. */
 typedef struct xf_adapter_layer {
     int n;
     xf_bottleneck *stack[XF_ADAPTER_MAX_STACK];
     int C, cap;
-    float *o;          /* outputs of each step [n, cap, C] */
-    float *sf, *mean, *rstd;   /* final LN input oK + x [cap,C] and stats */
-    float *scratch;    /* backward scratch */
+    float *sf, *mean, *rstd;   /* final LN input oK + x [cap,C] and its stats */
 } xf_adapter_layer;
 
 void xf_adapter_layer_init(xf_adapter_layer *L, int C);
 /* Appends an adapter (not owned) to the stack. */
 void xf_adapter_layer_push(xf_adapter_layer *L, xf_bottleneck *b);
 void xf_adapter_layer_free(xf_adapter_layer *L);
+/* Floats of SCRATCH that forward and backward need for N tokens; scratch
+ * holds nothing between calls, so all layers can share one buffer. */
+size_t xf_adapter_layer_scratch_floats(const xf_adapter_layer *L, int N);
 /* y[N,C] = LN(oK + x) as above. */
 void xf_adapter_layer_forward(xf_adapter_layer *L, float *y, const float *h, const float *x,
-                              const float *ln_w, const float *ln_b, float eps, int N);
+                              const float *ln_w, const float *ln_b, float eps, int N,
+                              float *scratch);
 /* dh += , dx += , dln_w/dln_b += (may be NULL) from dy. */
 void xf_adapter_layer_backward(xf_adapter_layer *L, float *dh, float *dx, float *dln_w,
                                float *dln_b, const float *dy, const float *h, const float *x,
-                               const float *ln_w, const float *ln_b, float eps, int N);
+                               const float *ln_w, const float *ln_b, float eps, int N,
+                               float *scratch);
 
-/* The adapters of a whole encoder: one xf_adapter_layer per layer.  Its
- * address is the ctx of the encoder's FFN hook (encoder.h xf_ffn_hook):
+/* The adapters of a whole encoder: one xf_adapter_layer per layer and one
+ * scratch buffer for all.  Its address is the ctx of the encoder's FFN hook
+ * (encoder.h xf_ffn_hook):
  *   { .ctx = set, .forward = xf_adapters_ffn_forward,
- *     .backward = xf_adapters_ffn_backward } */
+ *     .backward = xf_adapters_ffn_backward }
+ * Memory kept per layer for the backward, N tokens: (1 + K)·N·C + 2K·N·D
+ * floats for K stacked adapters. */
 typedef struct xf_adapter_set {
     int L, C;
     xf_adapter_layer *layer;   /* [L] */
+    float *scratch;
+    size_t scratch_cap;
 } xf_adapter_set;
 
 void xf_adapter_set_init(xf_adapter_set *s, int L, int C);
@@ -114,7 +122,7 @@ typedef struct xf_adapter_tensor {
     char name[160];
     float *data, *grad;   /* grad NULL when frozen */
     int ndim;
-    int64_t shape[2];
+    int64_t shape[3];
 } xf_adapter_tensor;
 /* Writes the 4 tensors of B into out; returns 4. */
 int xf_bottleneck_tensors(xf_bottleneck *b, xf_adapter_tensor *out);

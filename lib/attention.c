@@ -122,7 +122,7 @@ void attention_backward(float *dqkv, float *scratch, const float *dout, const fl
     float *own = NULL;
     if (!scratch) scratch = own = xmalloc_aligned(attention_scratch_floats(T) * sizeof(float));
     size_t hsz = ((size_t)T * dh + 15) & ~(size_t)15;   /* one head's [T,dh], padded */
-    float *heads = xmalloc_aligned(xmul(xmul(2 * hsz, (size_t)nt), sizeof(float)));
+    float *heads = xmalloc_aligned(xmul(xmul(5 * hsz, (size_t)nt), sizeof(float)));
 
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int bh = 0; bh < B * H; bh++) {
@@ -138,11 +138,16 @@ void attention_backward(float *dqkv, float *scratch, const float *dout, const fl
         float *pd = dp + TTp;
         uint64_t off = offset + (uint64_t)bh * TT;
 
-        float *vt = heads + (size_t)omp_get_thread_num() * 2 * hsz, *kc = vt + hsz;
+        /* contiguous copies of this head's operands: BLIS's one-thread
+         * GEMMs at these shapes run 10-40 % faster on them */
+        float *vt = heads + (size_t)omp_get_thread_num() * 5 * hsz;
+        float *kc = vt + hsz, *qc = kc + hsz, *goc = qc + hsz, *dkc = goc + hsz;
         transpose_head(vt, v, T, dh, C3);
         copy_head(kc, k, T, dh, C3);
+        copy_head(qc, q, T, dh, C3);
+        copy_head(goc, go, T, dh, C);
         /* dP' = dO·Vᵀ (gradient of the dropped probabilities) */
-        xf_gemm1(0, 0, T, T, dh, 1.0f, go, C, vt, T, 0.0f, dp, T);
+        xf_gemm1(0, 0, T, T, dh, 1.0f, goc, dh, vt, T, 0.0f, dp, T);
         /* recompute P' = dropout(P) and take dP' through the dropout */
         if (p_drop > 0.0f) {
 #pragma omp simd
@@ -153,7 +158,7 @@ void attention_backward(float *dqkv, float *scratch, const float *dout, const fl
             }
         }
         /* dV += P'ᵀ·dO */
-        xf_gemm1(1, 0, T, dh, T, 1.0f, p_drop > 0.0f ? pd : p, T, go, C, 1.0f, dv, C3);
+        xf_gemm1(1, 0, T, dh, T, 1.0f, p_drop > 0.0f ? pd : p, T, goc, dh, 1.0f, dv, C3);
         /* softmax backward: dS = P ⊙ (dP - Σ_j P·dP) */
         for (int i = 0; i < T; i++) {
             const float *pr = p + (size_t)i * T;
@@ -164,7 +169,13 @@ void attention_backward(float *dqkv, float *scratch, const float *dout, const fl
         }
         /* S = α·Q·Kᵀ: dQ += α·dS·K, dK += α·dSᵀ·Q */
         xf_gemm1(0, 0, T, dh, T, alpha, dp, T, kc, dh, 1.0f, dq, C3);
-        xf_gemm1(1, 0, T, dh, T, alpha, dp, T, q, C3, 1.0f, dk, C3);
+        xf_gemm1(1, 0, T, dh, T, alpha, dp, T, qc, dh, 0.0f, dkc, dh);
+        for (int t = 0; t < T; t++) {
+            float *d = dk + (size_t)t * C3;
+            const float *src = dkc + (size_t)t * dh;
+#pragma omp simd
+            for (int c = 0; c < dh; c++) d[c] += src[c];
+        }
     }
     free(heads);
     free(own);

@@ -187,15 +187,11 @@ static int32_t char_at(const char *s, size_t n)
 void xf_charsmap_apply(const xf_charsmap *cm, const char *s, size_t n,
                        xf_charsmap_emit emit, void *ctx)
 {
-    utf8proc_int32_t state = 0;
     size_t g = 0;                /* start of the current grapheme */
-    size_t i = 0;
-    int32_t prev = -1;
     while (g < n) {
         /* find the end of the grapheme starting at g */
-        i = g;
-        prev = -1;
-        state = 0;
+        utf8proc_int32_t state = 0;
+        int32_t prev = -1;
         size_t e = g;
         while (e < n) {
             int32_t cp = char_at(s + e, n - e);
@@ -209,7 +205,7 @@ void xf_charsmap_apply(const xf_charsmap *cm, const char *s, size_t n,
         if (e - g < 6 && xf_charsmap_first(cm, s + g, e - g, &rep, &rl)) {
             emit(ctx, g, e - g, rep, rl);
         } else {
-            for (i = g; i < e;) {
+            for (size_t i = g; i < e;) {
                 size_t cl = char_len(s + i, e - i);
                 if (xf_charsmap_first(cm, s + i, cl, &rep, &rl))
                     emit(ctx, i, cl, rep, rl);

@@ -117,6 +117,9 @@ typedef struct xf_encoder xf_encoder;
  * included; TIED: decoder weight shared with the word embeddings). */
 xf_encoder *xf_encoder_new(const xf_enc_dims *d, int tied);
 void xf_encoder_free(xf_encoder *e);
+/* Frees the gradients, activations and head buffers (the weights stay), e.g.
+ * before exporting a big model; they come back on demand. */
+void xf_encoder_release(xf_encoder *e);
 /* HF _init_weights: Linear/Embedding N(0, init_range) (pad rows of
  * embeddings with padding_idx zeroed), biases 0, LayerNorm 1/0.  Draws are
  * counter-based from SEED (stream XF_STREAM_INIT). */

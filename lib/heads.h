@@ -4,8 +4,10 @@
  *
  * Common conventions:
  *  - hid is the encoder output [Ntok, H] (all sequences of a batch, rows
- *    addressed by absolute token index); dhid (same shape) receives
- *    ACCUMULATED gradients (+=); NULL dhid / NULL gold = no backward.
+ *    addressed by absolute token index).  The backward runs only when gold
+ *    and dhid are both given: dhid (same shape) and the parameter gradients
+ *    (when enabled) receive ACCUMULATED gradients (+=).  With dhid NULL a
+ *    step only computes logits and loss and touches no gradient (validation).
  *  - Dropout (p = hidden_dropout_prob in training, 0 in eval) uses the
  *    counter-based masks of ops.h keyed by (seed, offset + row*H + col), so a
  *    token's mask depends only on its row, never on the batch layout.  Pass
@@ -15,16 +17,19 @@
  *  - Losses are means as in PyTorch's CrossEntropyLoss; each step returns
  *    the loss (0 when no gold is given).
  *  - Parameter gradients (g_*) are NULL until xf_*_head_enable_grads.
- *  - Tensor names are the adapters library's head names without the
- *    "heads.NAME." prefix (tagging "1.weight", classification "1.weight",
- *    "4.weight", QA "1.weight", biaffine "biaffine_arcs.weight",
- *    "biaffine_rels.weight").
+ *  - Tensor names (xf_*_head_tensors) are the adapters library's, with the
+ *    "heads.NAME." prefix: nn.Sequential indices count the dropouts, so
+ *    tagging and QA are "1.weight"/"1.bias", classification "1.*" and
+ *    "4.*"; the parser "biaffine_arcs.weight" [1,H+1,H] and
+ *    "biaffine_rels.weight" [R,H+1,H+1].
  */
 #ifndef XF_HEADS_H
 #define XF_HEADS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "adapter.h"   /* xf_adapter_tensor */
 
 #define XF_HEADS_DROPOUT_OFFSET ((uint64_t)0x800 << 40)
 
@@ -40,6 +45,8 @@ void xf_tag_head_enable_grads(xf_tag_head *h);
 void xf_tag_head_free(xf_tag_head *h);
 /* HF init: N(0, std) weight, zero bias. */
 void xf_tag_head_init_weights(xf_tag_head *h, float std, uint64_t seed);
+/* Its 2 tensors; returns 2. */
+int xf_tag_head_tensors(xf_tag_head *h, const char *name, xf_adapter_tensor *out);
 /* M words: pos[m] = row of the word's first subword.  Writes logits[M,K];
  * with gold (label ids [M]) returns the mean CE and, with dhid, does the
  * backward (parameter gradients += when enabled). */
@@ -60,6 +67,8 @@ void xf_cls_head_init(xf_cls_head *h, int H, int K);
 void xf_cls_head_enable_grads(xf_cls_head *h);
 void xf_cls_head_free(xf_cls_head *h);
 void xf_cls_head_init_weights(xf_cls_head *h, float std, uint64_t seed);
+/* Its 4 tensors; returns 4. */
+int xf_cls_head_tensors(xf_cls_head *h, const char *name, xf_adapter_tensor *out);
 /* B examples, cls[b] = row of example b's [CLS].  logits[B,K]. */
 float xf_cls_head_step(xf_cls_head *h, float *logits, float *dhid, const float *hid,
                        const int32_t *cls, const int32_t *gold, int B, float p_drop,
@@ -76,6 +85,8 @@ void xf_qa_head_init(xf_qa_head *h, int H);
 void xf_qa_head_enable_grads(xf_qa_head *h);
 void xf_qa_head_free(xf_qa_head *h);
 void xf_qa_head_init_weights(xf_qa_head *h, float std, uint64_t seed);
+/* Its 2 tensors; returns 2. */
+int xf_qa_head_tensors(xf_qa_head *h, const char *name, xf_adapter_tensor *out);
 /* B windows; window b is rows base[b] .. base[b]+len[b]-1.  Writes
  * logits[Ntok,2] (start, end) for those rows.  Loss with gold start[b],
  * end[b] (window-relative; 0 = [CLS] when the answer is not in the window):
@@ -135,6 +146,8 @@ enum { XF_DECODE_GREEDY = 0, XF_DECODE_MST = 1 };
 void xf_biaffine_head_init(xf_biaffine_head *h, int H, int R);
 void xf_biaffine_head_enable_grads(xf_biaffine_head *h);
 void xf_biaffine_head_free(xf_biaffine_head *h);
+/* Its 2 tensors; returns 2. */
+int xf_biaffine_head_tensors(xf_biaffine_head *h, const char *name, xf_adapter_tensor *out);
 /* Training/eval step over S sentences: returns the loss when gold is present
  * in all sentences (0 otherwise); backward into dhid when non-NULL. */
 float xf_biaffine_head_step(xf_biaffine_head *h, float *dhid, const float *hid,

@@ -36,6 +36,13 @@ void xf_biaffine_head_free(xf_biaffine_head *h)
     memset(h, 0, sizeof *h);
 }
 
+int xf_biaffine_head_tensors(xf_biaffine_head *h, const char *name, xf_adapter_tensor *out)
+{
+    heads_tensor(&out[0], name, "biaffine_arcs.weight", h->wa, h->g_wa, 1, h->H + 1, h->H);
+    heads_tensor(&out[1], name, "biaffine_rels.weight", h->wr, h->g_wr, h->R, h->H + 1, h->H + 1);
+    return 2;
+}
+
 /* The vectors of one sentence after dropout: rows used, U = [dep;1] [n,H+1],
  * HV = [cls; dep] [n+1,H]. */
 typedef struct {
@@ -179,7 +186,7 @@ float xf_biaffine_head_step(xf_biaffine_head *h, float *dhid, const float *hid,
         if (!sent[k].heads || !sent[k].rels) gold = 0;
     }
     if (!gold || words == 0) return 0;
-    int back = dhid || h->g_wa;
+    int back = dhid != NULL;
     sent_vecs *v = xcalloc((size_t)S, sizeof *v);
     float **dHV = xcalloc((size_t)S, sizeof *dHV);
     float *U = xmalloc(sizeof(float) * (size_t)words * H1), *V = xmalloc(sizeof(float) * (size_t)words * H1);

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* out[m] = dropout(hid[rows[m]]), the mask keyed by the row (see heads.h). */
@@ -32,6 +33,19 @@ static inline void heads_normal_fill(float *p, size_t n, float std, uint64_t see
     xf_rng r;
     xf_rng_seed(&r, seed ^ (salt * 0x9E3779B97F4A7C15ull), XF_STREAM_INIT);
     for (size_t i = 0; i < n; i++) p[i] = (float)(std * xf_rng_normal(&r));
+}
+
+/* Fills one xf_adapter_tensor: "heads.NAME.PART", shape d0 (× d1 × d2 when > 0). */
+static inline void heads_tensor(xf_adapter_tensor *t, const char *name, const char *part,
+                                float *data, float *grad, int64_t d0, int64_t d1, int64_t d2)
+{
+    snprintf(t->name, sizeof t->name, "heads.%s.%s", name, part);
+    t->data = data;
+    t->grad = grad;
+    t->ndim = d2 > 0 ? 3 : d1 > 0 ? 2 : 1;
+    t->shape[0] = d0;
+    t->shape[1] = d1;
+    t->shape[2] = d2;
 }
 
 /* Distinct dropout sites inside one head (the second dropout of the

@@ -34,6 +34,13 @@ void xf_qa_head_init_weights(xf_qa_head *h, float std, uint64_t seed)
     h->b[0] = h->b[1] = 0;
 }
 
+int xf_qa_head_tensors(xf_qa_head *h, const char *name, xf_adapter_tensor *out)
+{
+    heads_tensor(&out[0], name, "1.weight", h->w, h->g_w, 2, h->H, 0);
+    heads_tensor(&out[1], name, "1.bias", h->b, h->g_b, 2, 0, 0);
+    return 2;
+}
+
 float xf_qa_head_step(xf_qa_head *h, float *logits, float *dhid, const float *hid,
                       const int32_t *base, const int32_t *len, const int32_t *gold_start,
                       const int32_t *gold_end, int B, float p_drop, uint64_t seed,
@@ -58,7 +65,7 @@ float xf_qa_head_step(xf_qa_head *h, float *logits, float *dhid, const float *hi
     }
     float loss = 0;
     if (gold_start && gold_end) {
-        int back = dhid || h->g_w;
+        int back = dhid != NULL;
         float *dL = xcalloc((size_t)M * 2, sizeof(float));
         float *col = xmalloc(sizeof(float) * (size_t)maxT), *dcol = xmalloc(sizeof(float) * (size_t)maxT);
         for (int b = 0, m0 = 0; b < B; m0 += len[b], b++) {
@@ -102,6 +109,7 @@ static int top_n(const float *v, int T, int n, int *out)
 int xf_qa_best_span(const xf_qa_window *w, int nw, int n_best, int max_len, int *bs, int *be,
                     float *score)
 {
+    if (n_best < 1 || max_len < 1) die("QA answer extraction: n-best %d, max length %d", n_best, max_len);
     int found = 0;
     float best = 0;
     int *si = xmalloc(sizeof(int) * (size_t)n_best), *ei = xmalloc(sizeof(int) * (size_t)n_best);

@@ -37,6 +37,13 @@ void xf_tag_head_init_weights(xf_tag_head *h, float std, uint64_t seed)
     memset(h->b, 0, sizeof(float) * (size_t)h->K);
 }
 
+int xf_tag_head_tensors(xf_tag_head *h, const char *name, xf_adapter_tensor *out)
+{
+    heads_tensor(&out[0], name, "1.weight", h->w, h->g_w, h->K, h->H, 0);
+    heads_tensor(&out[1], name, "1.bias", h->b, h->g_b, h->K, 0, 0);
+    return 2;
+}
+
 float xf_tag_head_step(xf_tag_head *h, float *logits, float *dhid, const float *hid,
                        const int32_t *pos, const int32_t *gold, int M, float p_drop,
                        uint64_t seed, uint64_t offset)
@@ -50,7 +57,7 @@ float xf_tag_head_step(xf_tag_head *h, float *logits, float *dhid, const float *
     if (gold) {
         for (int m = 0; m < M; m++)
             if (gold[m] < 0 || gold[m] >= K) die("tagging head: label id %d outside 0..%d", gold[m], K - 1);
-        int back = dhid || h->g_w;
+        int back = dhid != NULL;
         float *dlog = back ? xmalloc(sizeof(float) * (size_t)M * K) : NULL;
         loss = crossentropy_forward_backward(dlog, logits, gold, M, K, 1.0f);
         if (back) {
@@ -108,6 +115,15 @@ void xf_cls_head_init_weights(xf_cls_head *h, float std, uint64_t seed)
     memset(h->b4, 0, sizeof(float) * (size_t)h->K);
 }
 
+int xf_cls_head_tensors(xf_cls_head *h, const char *name, xf_adapter_tensor *out)
+{
+    heads_tensor(&out[0], name, "1.weight", h->w1, h->g_w1, h->H, h->H, 0);
+    heads_tensor(&out[1], name, "1.bias", h->b1, h->g_b1, h->H, 0, 0);
+    heads_tensor(&out[2], name, "4.weight", h->w4, h->g_w4, h->K, h->H, 0);
+    heads_tensor(&out[3], name, "4.bias", h->b4, h->g_b4, h->K, 0, 0);
+    return 4;
+}
+
 float xf_cls_head_step(xf_cls_head *h, float *logits, float *dhid, const float *hid,
                        const int32_t *cls, const int32_t *gold, int B, float p_drop,
                        uint64_t seed, uint64_t offset)
@@ -127,7 +143,7 @@ float xf_cls_head_step(xf_cls_head *h, float *logits, float *dhid, const float *
     if (gold) {
         for (int b = 0; b < B; b++)
             if (gold[b] < 0 || gold[b] >= K) die("classification head: label id %d outside 0..%d", gold[b], K - 1);
-        int back = dhid || h->g_w1;
+        int back = dhid != NULL;
         float *dlog = back ? xmalloc(sizeof(float) * (size_t)B * K) : NULL;
         loss = crossentropy_forward_backward(dlog, logits, gold, B, K, 1.0f);
         if (back) {

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Threads for BLIS GEMMs and the OpenMP loops of every op (default 1).
+ * Results are bitwise identical for any value (see ops.c). */
 void xf_ops_set_threads(int n);
 int xf_ops_threads(void);
 
@@ -62,7 +64,8 @@ void dropout_forward(float *out, const float *inp, size_t n, float p,
 void dropout_backward(float *dinp, const float *dout, size_t n, float p,
                       uint64_t seed, uint64_t offset);
 
-/* out[N,C] = wte[ids[n]] (+ accumulates nothing else) ; dwte[ids[n]] += dout */
+/* out[N,C] = wte[ids[n]] (+ accumulates nothing else) ; dwte[ids[n]] += dout
+ * (ids must be valid rows: the caller checks them against the vocabulary) */
 void embedding_forward(float *out, const int32_t *ids, const float *wte, int N, int C);
 void embedding_backward(float *dwte, const int32_t *ids, const float *dout, int N, int C);
 

@@ -34,6 +34,10 @@ void xf_encoder_init(xf_encoder *e, const xf_tokenizer *tk, const char *lang, xf
     /* [CLS] x [SEP] needs room for one token; a QA window room for a
      * question token and a context token besides the specials. */
     if (e->seq < 3) die("--seq %zu is too small (at least 3)", e->seq);
+    xf_tok_special sp = xf_tok_specials(tk);
+    if (sp.cls < 0 || sp.sep < 0 || sp.unk < 0)
+        die("%s: the tokenizer lacks a CLS, SEP or UNK token (BERT [CLS] [SEP] [UNK], XLM-R <s> </s> <unk>)",
+            xf_tok_source(tk) ? xf_tok_source(tk) : "tokenizer");
 }
 
 void xf_encoder_finish(xf_encoder *e)

@@ -59,9 +59,12 @@ void xf_read_nli(xf_encoder *e, const char *path)
         long ln = xf_tsv_lineno(t);
         const char *p = xf_tsv_field(t, cp), *h = xf_tsv_field(t, ch), *l = xf_tsv_field(t, cl);
         size_t plen = xf_tsv_field_len(t, cp), hlen = xf_tsv_field_len(t, ch);
+        char lab[32];   /* the label without a CR of a CRLF file */
+        snprintf(lab, sizeof lab, "%s", l);
+        lab[strcspn(lab, "\r")] = 0;
         xf_check_utf8(p, plen, name, ln);
         xf_check_utf8(h, hlen, name, ln);
-        int label = xf_label_id(XF_TASK_NLI, l);
+        int label = xf_label_id(XF_TASK_NLI, lab);
         if (label < 0)
             die("%s:%ld: unknown NLI label '%.30s' (entailment, neutral, contradiction)", name, ln, l);
         e->st.sources++;

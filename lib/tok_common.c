@@ -64,7 +64,7 @@ uint32_t tok_hash(const char *s, size_t len)
 void tok_map_init(tok_map *m, size_t expected)
 {
     size_t cap = 64;
-    while (cap < 2 * expected + 1)
+    while (cap * 7 < expected * 10 + 10)   /* load factor <= 0.7 */
         cap *= 2;
     m->cap = cap;
     m->n = 0;
@@ -86,7 +86,7 @@ void tok_map_free(tok_map *m)
 static void map_grow(tok_map *m)
 {
     tok_map big;
-    tok_map_init(&big, m->cap);
+    tok_map_init(&big, 2 * m->n + 1);
     for (size_t i = 0; i < m->cap; i++)
         if (m->slot[i].key)
             tok_map_put(&big, m->slot[i].key, m->slot[i].klen, m->slot[i].val);
@@ -96,7 +96,7 @@ static void map_grow(tok_map *m)
 
 int32_t *tok_map_put(tok_map *m, const char *key, size_t len, int32_t val)
 {
-    if (2 * (m->n + 1) > m->cap)
+    if ((m->n + 1) * 10 > m->cap * 7)
         map_grow(m);
     uint32_t h = tok_hash(key, len);
     size_t i = h & (m->cap - 1);
@@ -267,8 +267,8 @@ xf_tokenizer *tok_alloc(xf_tok_kind kind, char **pieces, size_t n, const char *s
     tok_map_init(&tk->map, n);
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(pieces[i]);
-        /* HF keeps the first id of a duplicated piece */
-        tok_map_put(&tk->map, pieces[i], l, (int32_t)i);
+        /* a duplicated piece maps to its last id, as HF's vocab dicts do */
+        *tok_map_put(&tk->map, pieces[i], l, (int32_t)i) = (int32_t)i;
         if (l > tk->max_piece_bytes)
             tk->max_piece_bytes = l;
     }
@@ -283,9 +283,18 @@ void tok_add_added(xf_tokenizer *tk, int32_t id)
         if (tk->added_id[i] == id)
             return;
     tk->added_id = xrealloc(tk->added_id, (tk->n_added + 1) * sizeof *tk->added_id);
+    tk->added_strip = xrealloc(tk->added_strip, tk->n_added + 1);
+    tk->added_strip[tk->n_added] = 0;
     tk->added_id[tk->n_added++] = id;
     tk->added_first[(uint8_t)tk->pieces[id][0]] = 1;
     tk->special[id] = 1;
+}
+
+void tok_set_added_strip(xf_tokenizer *tk, int32_t id, int lstrip, int rstrip)
+{
+    for (size_t i = 0; i < tk->n_added; i++)
+        if (tk->added_id[i] == id)
+            tk->added_strip[i] = (uint8_t)((lstrip ? 1 : 0) | (rstrip ? 2 : 0));
 }
 
 void tok_finish_specials(xf_tokenizer *tk)
@@ -308,6 +317,8 @@ xf_tokenizer *xf_tok_wordpiece_new(const char *const *pieces, size_t n, int lowe
     tk->sp.pad = xf_tok_id(tk, "[PAD]");
     tk->sp.mask = xf_tok_id(tk, "[MASK]");
     tk->sp.unk = xf_tok_id(tk, "[UNK]");
+    if (tk->sp.unk < 0)
+        die("WordPiece vocabulary of %zu pieces has no [UNK]", n);
     tok_finish_specials(tk);
     return tk;
 }
@@ -360,6 +371,7 @@ void xf_tok_free(xf_tokenizer *tk)
     tok_map_free(&tk->map);
     free(tk->source);
     free(tk->added_id);
+    free(tk->added_strip);
     free(tk->special);
     tok_unigram_free(tk->ug);
     free(tk);
@@ -393,8 +405,10 @@ int xf_tok_is_special(const xf_tokenizer *tk, int32_t id)
 
 /* ---- encoding: added tokens first, then the model on each gap ---- */
 
-/* Length of the longest added token at TEXT[0..len), its id in *id. */
-static size_t match_added(const xf_tokenizer *tk, const char *text, size_t len, int32_t *id)
+/* Length of the longest added token at TEXT[0..len), its id in *id and
+ * its strip flags in *strip. */
+static size_t match_added(const xf_tokenizer *tk, const char *text, size_t len, int32_t *id,
+                          int *strip)
 {
     size_t best = 0;
     for (size_t k = 0; k < tk->n_added; k++) {
@@ -403,9 +417,15 @@ static size_t match_added(const xf_tokenizer *tk, const char *text, size_t len, 
         if (l > best && l <= len && memcmp(p, text, l) == 0) {
             best = l;
             *id = tk->added_id[k];
+            *strip = tk->added_strip[k];
         }
     }
     return best;
+}
+
+static int ascii_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 typedef void (*seg_fn)(const xf_tokenizer *tk, const char *text, size_t len, int32_t base,
@@ -420,12 +440,18 @@ static void split_added(const xf_tokenizer *tk, const char *text, size_t len, se
     while (i < len) {
         if (tk->added_first[(uint8_t)text[i]]) {
             int32_t id = -1;
-            size_t l = match_added(tk, text + i, len - i, &id);
+            int strip = 0;
+            size_t l = match_added(tk, text + i, len - i, &id, &strip);
             if (l) {
-                if (i > start)
-                    seg(tk, text + start, i - start, (int32_t)start, ctx);
-                added(tk, id, (int32_t)i, (int32_t)(i + l), ctx);
-                i += l;
+                size_t a = i, b = i + l;
+                while ((strip & 1) && a > start && ascii_space(text[a - 1]))
+                    a--;
+                while ((strip & 2) && b < len && ascii_space(text[b]))
+                    b++;
+                if (a > start)
+                    seg(tk, text + start, a - start, (int32_t)start, ctx);
+                added(tk, id, (int32_t)a, (int32_t)b, ctx);
+                i = b;
                 start = i;
                 continue;
             }

@@ -1,5 +1,8 @@
-/* tok_internal.h — shared internals of the tokenizers (tok_common.c,
- * wordpiece.c, unigram.c).  Not part of the public interface.
+/* tok_internal.h — shared internals of the tokenizers.
+ * Not part of the public interface.
+ *
+ * Files: tok_common.c (shared), wordpiece.c, tok_json.c (tokenizer.json),
+ * unigram.c, charsmap.c, wordpiece_learn.c.
  *
  * Normalisation works on an aligned string (tok_nstr): the normalised bytes
  * plus, for every byte, the [start, end) byte range of the ORIGINAL text it
@@ -9,6 +12,7 @@
 #ifndef XF_TOK_INTERNAL_H
 #define XF_TOK_INTERNAL_H
 
+#include "charsmap.h"
 #include "tokenizer.h"
 
 #include <stddef.h>
@@ -66,8 +70,40 @@ int tok_is_white_space(int32_t cp);
  * (U+0130 gives two code points).  Returns the count written to OUT[2]. */
 int tok_lower_full(int32_t cp, int32_t out[2]);
 
+/* ---- Unigram model and its normalizer / pre-tokenizer chains (built by
+ * tok_json.c from tokenizer.json, run by unigram.c) ---- */
+enum norm_type { N_PRECOMPILED, N_REPLACE, N_STRIP, N_NF, N_STRIP_ACCENTS, N_LOWERCASE };
+enum pre_type { P_WHITESPACE_SPLIT, P_METASPACE };
+enum { PREPEND_NEVER, PREPEND_FIRST, PREPEND_ALWAYS };
+
+typedef struct norm_op {
+    enum norm_type type;
+    xf_charsmap *cm;
+    char *pat, *content;     /* Replace: literal pattern, or one repeated char */
+    size_t min_rep;          /* Replace regex "C{n,}": n; 0 for a literal */
+    int strip_left, strip_right;
+    int nf_flags;            /* utf8proc options */
+} norm_op;
+
+typedef struct pre_op {
+    enum pre_type type;
+    char *repl;
+    int prepend, split;
+} pre_op;
+
+typedef struct tok_unigram {
+    double *score;
+    size_t n_model;          /* pieces the Viterbi may use */
+    int32_t unk_id;
+    double unk_score;
+    tok_map prefix;          /* every piece and every char-prefix of one: id or -1 */
+    norm_op *norm;
+    size_t n_norm;
+    pre_op *pre;
+    size_t n_pre;
+} tok_unigram;
+
 /* ---- the tokenizer object ---- */
-typedef struct tok_unigram tok_unigram;   /* unigram.c */
 
 struct xf_tokenizer {
     xf_tok_kind kind;
@@ -80,6 +116,7 @@ struct xf_tokenizer {
     /* Added tokens matched verbatim in the raw text, never split. */
     size_t n_added;
     int32_t *added_id;
+    uint8_t *added_strip;       /* per added token: 1 lstrip, 2 rstrip */
     uint8_t added_first[256];   /* first bytes of added tokens */
     uint8_t *special;           /* per id: 1 when special */
     /* WordPiece */
@@ -94,6 +131,8 @@ struct xf_tokenizer {
 /* tok_common.c */
 xf_tokenizer *tok_alloc(xf_tok_kind kind, char **pieces, size_t n, const char *source);
 void tok_add_added(xf_tokenizer *tk, int32_t id);
+/* HF's lstrip / rstrip: the match also swallows whitespace on that side. */
+void tok_set_added_strip(xf_tokenizer *tk, int32_t id, int lstrip, int rstrip);
 void tok_finish_specials(xf_tokenizer *tk);
 void tok_push_span(const tok_nstr *ns, size_t a, size_t b, int32_t id, xf_tokens *out);
 
@@ -110,9 +149,11 @@ void tok_bert_split(const tok_nstr *ns, tok_word_fn word, void *ctx);
 void tok_wordpiece_decode(const xf_tokenizer *tk, const int32_t *ids, size_t n,
                           int skip_special, char **buf, size_t *blen, size_t *bcap);
 
-/* unigram.c */
+/* tok_json.c */
 xf_tokenizer *tok_json_load(const char *path);
 void tok_unigram_free(tok_unigram *ug);
+
+/* unigram.c */
 void tok_unigram_normalize(const xf_tokenizer *tk, const char *text, size_t len,
                            int32_t base, tok_nstr *out);
 size_t tok_unigram_encode_seg(const xf_tokenizer *tk, const char *text, size_t len,

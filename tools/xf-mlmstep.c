@@ -230,7 +230,7 @@ int main(int argc, char **argv)
     xf_encoder *e;
     xf_tensorset *ckpt = NULL;
     const char *src = model ? model : resume;
-    const char *stream_tok = NULL;
+    char *stream_tok = NULL;
     if (init) {
         xf_config_read(&cfg, init);
         xf_enc_dims d = xf_encoder_dims_from_config(&cfg, init);
@@ -273,6 +273,8 @@ int main(int argc, char **argv)
         xf_encoder_free(e);
         xf_tok_free(tk);
         xf_config_free(&cfg);
+        free(stream_tok);
+        free(save_list);
         return 0;
     }
 
@@ -302,7 +304,12 @@ int main(int argc, char **argv)
     xf_mlm_train(e, &cfg, &data, &o, &st);
     double secs = xf_now() - t0;
 
-    /* outputs, only now: a failed run leaves nothing */
+    /* outputs, only now: a failed run leaves nothing; the training buffers
+     * go first, so the exported copy does not raise the peak memory */
+    xf_encoder_release(e);
+    free(st.m);
+    free(st.v);
+    st.m = st.v = NULL;
     xf_tensorset *ts = xf_encoder_to_tset(e);
     json_t *extra = json_object();
     json_object_set_new(extra, "tokenizer", json_string(o.tokenizer));
@@ -336,5 +343,6 @@ int main(int argc, char **argv)
     xf_config_free(&cfg);
     free(save_list);
     free(abs_tok);
+    free(stream_tok);
     return 0;
 }

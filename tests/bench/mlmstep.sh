@@ -36,7 +36,7 @@ rows 64 512 >train.tsv
 rows 64 128 >eval.tsv
 echo "mBERT-base shape, B=8 T=512, $threads threads, $steps steps:"
 xf-mlmstep --init config.json --tokenizer "$vocab" --steps "$steps" --batch 8 --seq 512 \
-    --threads "$threads" --perf -o /dev/null train.tsv
+    --threads "$threads" --perf ${BENCH_LOG:+--log "$BENCH_LOG"} -o model.xfts train.tsv
 echo "forward only (eval mode), B=8 T=128, $threads threads:"
 xf-mlmstep --eval --init config.json --tokenizer "$vocab" --batch 8 --seq 128 \
     --threads "$threads" --perf eval.tsv >/dev/null

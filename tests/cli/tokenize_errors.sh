@@ -60,6 +60,8 @@ printf '{"version": 1}' > in/nodata.json
 expect_fail 1 'in/nodata.json: not SQuAD JSON' -t vocab.txt --task qa --lang xyz in/nodata.json
 expect_fail 1 'in/missing.conllu' -t vocab.txt --task pos --lang xyz in/missing.conllu
 expect_fail 1 'vocab' -t in/novocab.txt --task pos --lang xyz in/ok.conllu
+printf '%s\n' '[PAD]' '[UNK]' the cat > in/nocls.txt
+expect_fail 1 'lacks a CLS, SEP or UNK token' -t in/nocls.txt --task pos --lang xyz in/ok.conllu
 # a good file first, then a bad one: still nothing left behind
 expect_fail 1 'in/upos.conllu:1' -t vocab.txt --task pos --lang xyz in/ok.conllu in/upos.conllu
 

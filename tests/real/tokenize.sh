@@ -31,6 +31,15 @@ export V
 compare() {
   awk -F'\t' -v name="$4" '
     function strip(s) { gsub(/ /, "", s); return s }
+    function unesc(s,   o, i, c) {   # TSV escapes of the decode output
+      o = ""
+      for (i = 1; i <= length(s); i++) {
+        c = substr(s, i, 1)
+        if (c == "\\" && i < length(s)) { c = substr(s, ++i, 1); c = c == "t" ? "\t" : c == "n" ? "\n" : c }
+        o = o c
+      }
+      return o
+    }
     # dec with [UNK] as a wildcard must match norm exactly
     function unk_match(dec, norm,   n, parts, i, pos, k, rest) {
       n = split(dec, parts, /\[UNK\]/)
@@ -69,7 +78,7 @@ compare() {
         want = src_l[i]; got = dl[i]
         if (dp[i] > 1 && index(want, "/")) { want = drop_heads(want); got = drop_heads(got) }
         if (want != got) { printf "%s: sentence %d: labels differ\n want %s\n got  %s\n", name, i, want, got; bad++ }
-        if (!unk_match(strip(dw[i]), strip(norm[i]))) {
+        if (!unk_match(strip(unesc(dw[i])), strip(norm[i]))) {
           printf "%s: sentence %d: decode(encode(x)) != normalize(x)\n dec  %s\n norm %s\n", name, i, dw[i], norm[i]; bad++
         }
         words += src_n[i]; unk += gsub(/\[UNK\]/, "", dw[i])

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tokenizer-unigram.sh — Unigram parity with the SentencePiece oracle
-# (Debian python3-sentencepiece) on real multilingual lines: the first 80
+# (Debian python3-sentencepiece), and the decode round trip of t5, xlnet and
+# pegasus, on real multilingual lines: the first 80
 # lines of every $XF_DATA/text file, the first 15 "# text" lines of every UD
 # test file, plus whitespace edge cases.
 #  - t5-small: tokenizer.json (WhitespaceSplit + Metaspace, Precompiled)
@@ -50,3 +51,10 @@ compare "$tmp/t5.want" "$tmp/t5.got" t5-small
 compare "$tmp/xl.want" "$tmp/xl.got" xlnet-base-cased
 skipped=$(grep -c '^SKIP$' "$tmp/xl.want" || true)
 [ "$skipped" -lt $((total / 10)) ] || { echo "xlnet: too many excluded lines ($skipped)"; exit 1; }
+
+# decode(encode(x)) reproduces the normalised text (up to whitespace)
+for m in t5-small xlnet-base-cased pegasus-autonlp-reuters-summarization; do
+  read -r _ lines checked failed < <("$tmp/tok_ids" --roundtrip "$tk/$m/tokenizer.json" < "$tmp/lines")
+  echo "$m: $lines lines, $checked without <unk> round-tripped, $failed failed"
+  [ "$failed" -eq 0 ] && [ "$checked" -gt $((lines / 5)) ]
+done

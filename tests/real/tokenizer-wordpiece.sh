@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# tokenizer-wordpiece.sh — WordPiece invariants on real data: every line of
-# the text files and every UD "# text" sentence encodes (no line lost), and
-# decode(encode(x)) equals the normalised text up to whitespace for every
-# line without [UNK]; with mBERT cased, mBERT uncased (lowercased) and a
-# vocabulary learned from $XF_DATA/text.
+# tokenizer-wordpiece.sh — WordPiece on real data.
+#  - Oracle: ids equal those of bert_ref.py (an independent Python model of
+#    HF BertTokenizerFast) for mBERT cased and uncased on ~20k lines (300
+#    per text file, 100 UD sentences per treebank) plus edge cases.
+#  - Invariants on every text line and every UD "# text" sentence: no line
+#    lost, and decode(encode(x)) equals the normalised text up to
+#    whitespace for every line without [UNK]; with mBERT cased, uncased and
+#    a vocabulary learned from $XF_DATA/text.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -22,6 +25,25 @@ for f in "$data"/ud/*/test.conllu.zst; do
 done > "$tmp/ud"
 cat "$tmp/text" "$tmp/ud" > "$tmp/lines"
 total=$(wc -l < "$tmp/lines")
+
+# oracle subset + edge cases (controls, odd spaces, CJK, Greek, specials, long words)
+{ cat "$tmp/text"
+  for f in "$data"/ud/*/test.conllu.zst; do zstd -dc "$f" | awk 'sub(/^# text = /, "") && ++n <= 100'; done
+  printf 'a\x01b a\xc2\xa0b a\xe2\x80\xa8b a\x0bb \xef\xbf\xbd x\xe2\x80\x8by\n'
+  printf 'ΣΟΦΊΑ ΟΔΟΣ İstanbul ǅemal ﬁne Ⅻ 東京 \xf0\xab\xa0\xa0\xf0\xab\xa4\xa0 한국어\n'
+  printf '[CLS]Hello[SEP] [MASK]! [mask] [UNK]x ¿Qué? «hola» 5€ $5 a\\b\n'
+  printf '%0100d %0101d %0150d\n' 0 0 0
+} > "$tmp/oracle"
+for m in "mbert-cased" "mbert-uncased --lower"; do
+  set -- $m
+  /usr/bin/python3 tests/real/bert_ref.py ${2:-} "$data/tokenizers/$1/vocab.txt" < "$tmp/oracle" > "$tmp/want"
+  "$tmp/tok_ids" ${2:-} "$data/tokenizers/$1/vocab.txt" < "$tmp/oracle" > "$tmp/got"
+  paste -d '\n' "$tmp/want" "$tmp/got" | awk -v name="$1" '
+    NR % 2 == 1 { want = $0; next }
+    { n++ }
+    want != $0 { bad++; if (bad <= 3) printf "%s line %d:\n  oracle: %s\n  xf:     %s\n", name, n, want, $0 }
+    END { printf "%s: %d oracle lines, %d differ\n", name, n, bad; exit bad > 0 }'
+done
 
 "$tmp/tok_ids" --learn 8000 < "$tmp/text" > "$tmp/learned.txt"
 [ "$(wc -l < "$tmp/learned.txt")" -eq 8000 ]

@@ -54,9 +54,10 @@ static void adapter_case(int depth)
         memcpy(b[k].params, p, xf_bottleneck_nparams(&b[k]) * 4);
         xf_adapter_layer_push(&L, &b[k]);
     }
-    xf_adapter_layer_forward(&L, y, h, x, lw, lb, EPS, N);
+    float *scratch = xcalloc(xf_adapter_layer_scratch_floats(&L, N), 4);
+    xf_adapter_layer_forward(&L, y, h, x, lw, lb, EPS, N, scratch);
     float *dh = xcalloc(NC, 4), *dx = xcalloc(NC, 4), *dlw = xcalloc(C, 4), *dlb = xcalloc(C, 4);
-    xf_adapter_layer_backward(&L, dh, dx, dlw, dlb, r, h, x, lw, lb, EPS, N);
+    xf_adapter_layer_backward(&L, dh, dx, dlw, dlb, r, h, x, lw, lb, EPS, N, scratch);
 #define P(s) (snprintf(nm, sizeof nm, "ad%d_%s", depth, s), nm)
     DUMPF(P("h"), h, N, C, 0); DUMPF(P("x"), x, N, C, 0); DUMPF(P("ln_w"), lw, C, 0, 0);
     DUMPF(P("ln_b"), lb, C, 0, 0); DUMPF(P("r"), r, N, C, 0); DUMPF(P("y"), y, N, C, 0);

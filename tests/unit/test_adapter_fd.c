@@ -28,7 +28,7 @@ enum { N = 3, C = 16, RED = 4 };
 typedef struct {
     xf_adapter_layer L;
     xf_bottleneck b[2];
-    float *h, *x, *lw, *lb, *y, *r;
+    float *h, *x, *lw, *lb, *y, *r, *scratch;
 } layer_case;
 
 static void bottleneck_random(xf_bottleneck *b, uint64_t seed)
@@ -45,6 +45,7 @@ static void case_init(layer_case *t, int depth, uint64_t seed)
         xf_adapter_layer_push(&t->L, &t->b[k]);
     }
     size_t NC = (size_t)N * C;
+    t->scratch = fvec(xf_adapter_layer_scratch_floats(&t->L, N));
     t->h = fvec(NC); t->x = fvec(NC); t->y = fvec(NC); t->r = fvec(NC);
     t->lw = fvec(C); t->lb = fvec(C);
     fill_uniform(t->h, NC, -1, 1, 1 + 100 * seed);
@@ -57,7 +58,7 @@ static void case_init(layer_case *t, int depth, uint64_t seed)
 static double layer_loss(void *ctx)
 {
     layer_case *t = ctx;
-    xf_adapter_layer_forward(&t->L, t->y, t->h, t->x, t->lw, t->lb, 1e-5f, N);
+    xf_adapter_layer_forward(&t->L, t->y, t->h, t->x, t->lw, t->lb, 1e-5f, N, t->scratch);
     return dot_loss(t->y, t->r, (size_t)N * C);
 }
 
@@ -65,7 +66,7 @@ static void case_free(layer_case *t, int depth)
 {
     for (int k = 0; k < depth; k++) xf_bottleneck_free(&t->b[k]);
     xf_adapter_layer_free(&t->L);
-    free(t->h); free(t->x); free(t->y); free(t->r); free(t->lw); free(t->lb);
+    free(t->h); free(t->x); free(t->y); free(t->r); free(t->lw); free(t->lb); free(t->scratch);
 }
 
 static void check_layer(int depth)
@@ -83,7 +84,7 @@ static void check_layer(int depth)
     size_t NC = (size_t)N * C;
     float *dh = fvec(NC), *dx = fvec(NC), *dlw = fvec(C), *dlb = fvec(C);
     layer_loss(&t);
-    xf_adapter_layer_backward(&t.L, dh, dx, dlw, dlb, t.r, t.h, t.x, t.lw, t.lb, 1e-5f, N);
+    xf_adapter_layer_backward(&t.L, dh, dx, dlw, dlb, t.r, t.h, t.x, t.lw, t.lb, 1e-5f, N, t.scratch);
     int bad = 0;
     bad += fd_check("dh", t.h, NC, dh, layer_loss, &t, FDH);
     bad += fd_check("dx", t.x, NC, dx, layer_loss, &t, FDH);
@@ -102,7 +103,7 @@ static void check_layer(int depth)
         t.b[k].g_down_w = t.b[k].g_down_b = t.b[k].g_up_w = t.b[k].g_up_b = NULL;
     }
     layer_loss(&t);   /* fd_check left the activations of a perturbed run */
-    xf_adapter_layer_backward(&t.L, dh2, dx2, NULL, NULL, t.r, t.h, t.x, t.lw, t.lb, 1e-5f, N);
+    xf_adapter_layer_backward(&t.L, dh2, dx2, NULL, NULL, t.r, t.h, t.x, t.lw, t.lb, 1e-5f, N, t.scratch);
     for (size_t i = 0; i < NC; i++) {
         cr_assert_float_eq(dh2[i] - 0.25f, dh[i], 1e-5);
         cr_assert_float_eq(dx2[i] - 0.25f, dx[i], 1e-5);
@@ -178,7 +179,7 @@ Test(adapter, ffn_hook_dispatches_by_layer)
     cr_assert(memcmp(y0, ref, sizeof(float) * NC) == 0);   /* layer without adapters: plain LN */
     float *dh = fvec(NC), *dx = fvec(NC), *dh2 = fvec(NC), *dx2 = fvec(NC);
     xf_adapters_ffn_backward(&set, 5, dh, dx, NULL, NULL, t.r, t.h, t.x, t.lw, t.lb, 1e-5f, N, C);
-    xf_adapter_layer_backward(&t.L, dh2, dx2, NULL, NULL, t.r, t.h, t.x, t.lw, t.lb, 1e-5f, N);
+    xf_adapter_layer_backward(&t.L, dh2, dx2, NULL, NULL, t.r, t.h, t.x, t.lw, t.lb, 1e-5f, N, t.scratch);
     cr_assert(memcmp(dh, dh2, sizeof(float) * NC) == 0);
     xf_adapter_set_free(&set);
 }

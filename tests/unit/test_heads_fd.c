@@ -27,9 +27,6 @@ static float *random_hidden(uint64_t seed)
 /* gradient prefilled with 0.25 must come back as 0.25 + gradient */
 static void unprefill(float *g, size_t n) { for (size_t i = 0; i < n; i++) g[i] -= 0.25f; }
 static float *prefilled(size_t n) { float *g = fvec(n); for (size_t i = 0; i < n; i++) g[i] = 0.25f; return g; }
-/* The loss runs of fd_check accumulate into the enabled parameter gradients
- * too: compare against a copy taken right after the analytic step. */
-static float *snapshot(const float *g, size_t n) { float *c = fvec(n); memcpy(c, g, n * sizeof *c); return c; }
 
 /* ---- tagging ---- */
 
@@ -53,9 +50,8 @@ Test(heads, tagging_fd)
     float *dhid = prefilled((size_t)NTOK * H);
     xf_tag_head_step(&t.h, t.logits, dhid, t.hid, tag_pos, tag_gold, 4, P_DROP, SEED, OFFSET);
     unprefill(dhid, (size_t)NTOK * H);
-    float *g0 = snapshot(t.h.grads, (size_t)5 * H + 5);
     int bad = fd_check("dhid", t.hid, (size_t)NTOK * H, dhid, tag_loss, &t, FD_H);
-    bad += fd_check("params", t.h.params, (size_t)5 * H + 5, g0, tag_loss, &t, FD_H);
+    bad += fd_check("params", t.h.params, (size_t)5 * H + 5, t.h.grads, tag_loss, &t, FD_H);
     cr_assert_eq(bad, 0);
     for (int c = 0; c < H; c++) cr_assert_eq(dhid[0 * H + c], 0);   /* rows not tagged get nothing */
     xf_tag_head_free(&t.h);
@@ -103,9 +99,8 @@ Test(heads, classification_fd)
     float *dhid = prefilled((size_t)NTOK * H);
     xf_cls_head_step(&t.h, t.logits, dhid, t.hid, cls_rows, cls_gold, 2, P_DROP, SEED, OFFSET);
     unprefill(dhid, (size_t)NTOK * H);
-    float *g0 = snapshot(t.h.grads, cls_np());
     int bad = fd_check("dhid", t.hid, (size_t)NTOK * H, dhid, cls_loss, &t, FD_H);
-    bad += fd_check("params", t.h.params, cls_np(), g0, cls_loss, &t, FD_H);
+    bad += fd_check("params", t.h.params, cls_np(), t.h.grads, cls_loss, &t, FD_H);
     cr_assert_eq(bad, 0);
     xf_cls_head_free(&t.h);
 }
@@ -142,9 +137,8 @@ Test(heads, qa_fd)
     float *dhid = prefilled((size_t)NTOK * H);
     xf_qa_head_step(&t.h, t.logits, dhid, t.hid, qa_base, qa_len, qa_s, qa_e, 2, P_DROP, SEED, OFFSET);
     unprefill(dhid, (size_t)NTOK * H);
-    float *g0 = snapshot(t.h.grads, (size_t)2 * H + 2);
     int bad = fd_check("dhid", t.hid, (size_t)NTOK * H, dhid, qa_loss, &t, FD_H);
-    bad += fd_check("params", t.h.params, (size_t)2 * H + 2, g0, qa_loss, &t, FD_H);
+    bad += fd_check("params", t.h.params, (size_t)2 * H + 2, t.h.grads, qa_loss, &t, FD_H);
     cr_assert_eq(bad, 0);
     xf_qa_head_free(&t.h);
 }
@@ -231,9 +225,8 @@ static void check_biaffine(size_t cache_bytes)
     float *dhid = prefilled((size_t)NTOK * H);
     xf_biaffine_head_step(&t.h, dhid, t.hid, t.s, 2, P_DROP, SEED, OFFSET);
     unprefill(dhid, (size_t)NTOK * H);
-    float *g0 = snapshot(t.h.grads, bi_np());
     int bad = fd_check("dhid", t.hid, (size_t)NTOK * H, dhid, bi_loss, &t, FD_H);
-    bad += fd_check("params", t.h.params, bi_np(), g0, bi_loss, &t, FD_H);
+    bad += fd_check("params", t.h.params, bi_np(), t.h.grads, bi_loss, &t, FD_H);
     cr_assert_eq(bad, 0);
     for (int c = 0; c < H; c++) cr_assert_eq(dhid[5 * H + c], 0);   /* row 5 belongs to no word */
     xf_biaffine_head_free(&t.h);
@@ -297,4 +290,65 @@ Test(heads, biaffine_bad_gold_dies, .exit_code = 1)
     int32_t heads[] = { 4, 0, 1 }, rels[] = { 0, 0, 0 };
     xf_dep_sentence s = { .base = 0, .n = 3, .start = s1_start, .end = s1_end, .heads = heads, .rels = rels };
     xf_biaffine_head_step(&h, NULL, hid, &s, 1, 0, 0, 0);
+}
+
+Test(heads, tensor_names_and_shapes)
+{
+    xf_adapter_tensor t[4];
+    xf_tag_head th;
+    xf_tag_head_init(&th, 768, 17);
+    cr_assert_eq(xf_tag_head_tensors(&th, "upos", t), 2);
+    cr_assert_str_eq(t[0].name, "heads.upos.1.weight");
+    cr_assert(t[0].ndim == 2 && t[0].shape[0] == 17 && t[0].shape[1] == 768 && t[0].data == th.w);
+    xf_cls_head ch;
+    xf_cls_head_init(&ch, 768, 3);
+    cr_assert_eq(xf_cls_head_tensors(&ch, "nli", t), 4);
+    cr_assert_str_eq(t[2].name, "heads.nli.4.weight");
+    cr_assert(t[3].ndim == 1 && t[3].shape[0] == 3);
+    xf_qa_head qh;
+    xf_qa_head_init(&qh, 768);
+    cr_assert_eq(xf_qa_head_tensors(&qh, "qa", t), 2);
+    cr_assert_str_eq(t[1].name, "heads.qa.1.bias");
+    xf_biaffine_head bh;
+    xf_biaffine_head_init(&bh, 16, 38);
+    cr_assert_eq(xf_biaffine_head_tensors(&bh, "dep", t), 2);
+    cr_assert_str_eq(t[0].name, "heads.dep.biaffine_arcs.weight");
+    cr_assert(t[0].ndim == 3 && t[0].shape[0] == 1 && t[0].shape[1] == 17 && t[0].shape[2] == 16);
+    cr_assert_str_eq(t[1].name, "heads.dep.biaffine_rels.weight");
+    cr_assert(t[1].ndim == 3 && t[1].shape[0] == 38 && t[1].shape[1] == 17 && t[1].shape[2] == 17);
+    cr_assert_null(t[1].grad);
+    xf_tag_head_free(&th); xf_cls_head_free(&ch); xf_qa_head_free(&qh); xf_biaffine_head_free(&bh);
+}
+
+Test(heads, loss_only_steps_leave_gradients_alone)
+{
+    float *hid = random_hidden(21), logits[2 * NTOK * 8];
+    xf_tag_head th;
+    xf_tag_head_init(&th, H, 5);
+    xf_tag_head_enable_grads(&th);
+    fill_uniform(th.params, (size_t)5 * H + 5, -0.5f, 0.5f, 3);
+    xf_tag_head_step(&th, logits, NULL, hid, tag_pos, tag_gold, 4, P_DROP, SEED, OFFSET);
+    xf_cls_head ch;
+    xf_cls_head_init(&ch, H, 3);
+    xf_cls_head_enable_grads(&ch);
+    fill_uniform(ch.params, cls_np(), -0.5f, 0.5f, 3);
+    xf_cls_head_step(&ch, logits, NULL, hid, cls_rows, cls_gold, 2, P_DROP, SEED, OFFSET);
+    xf_qa_head qh;
+    xf_qa_head_init(&qh, H);
+    xf_qa_head_enable_grads(&qh);
+    fill_uniform(qh.params, (size_t)2 * H + 2, -0.5f, 0.5f, 3);
+    xf_qa_head_step(&qh, logits, NULL, hid, qa_base, qa_len, qa_s, qa_e, 2, P_DROP, SEED, OFFSET);
+    xf_biaffine_head bh;
+    xf_biaffine_head_init(&bh, H, R);
+    xf_biaffine_head_enable_grads(&bh);
+    fill_uniform(bh.params, bi_np(), -0.5f, 0.5f, 3);
+    xf_dep_sentence s[2];
+    sentences(s);
+    cr_assert(xf_biaffine_head_step(&bh, NULL, hid, s, 2, P_DROP, SEED, OFFSET) > 0);
+    struct { const float *g; size_t n; } all[] = {
+        { th.grads, (size_t)5 * H + 5 }, { ch.grads, cls_np() }, { qh.grads, (size_t)2 * H + 2 }, { bh.grads, bi_np() },
+    };
+    for (int k = 0; k < 4; k++)
+        for (size_t i = 0; i < all[k].n; i++) cr_assert_eq(all[k].g[i], 0, "head %d gradient %zu touched", k, i);
+    xf_tag_head_free(&th); xf_cls_head_free(&ch); xf_qa_head_free(&qh); xf_biaffine_head_free(&bh);
 }

@@ -75,8 +75,8 @@ Test(unigram, viterbi_unk_fusion_offsets)
         "\"post_processor\":" ROBERTA ",\"model\":{\"unk_id\":3,\"vocab\":" VOCAB "}}");
     cr_assert_eq(xf_tok_kind_of(tk), XF_TOK_UNIGRAM);
     cr_assert_eq(xf_tok_vocab_size(tk), 12);
-    /* ▁ab (-2.5) beats ▁a + b (-4); "c" needs ▁ + c; x y z fuse into one
-     * unk (each -14 = min -4 - 10) after ▁ */
+    /* ▁ab (-2.5) beats ▁a + b (-4); "c" needs ▁ + c; "xyz" is ▁x then
+     * y and z, unknown (-14 each = min -4 - 10), fused into one unk */
     const char *s = "ab c xyz";
     xf_tokens t = {0};
     xf_tok_encode(tk, s, strlen(s), &t);
@@ -88,7 +88,7 @@ Test(unigram, viterbi_unk_fusion_offsets)
         cr_assert_eq(t.start[i], st[i], "token %zu start %d", i, t.start[i]);
         cr_assert_eq(t.end[i], en[i], "token %zu end %d", i, t.end[i]);
     }
-    /* ▁x (-1) vs ▁ + x (-2 - 0.5... = -2.5): ▁x; and "yz" alone: ▁ + one unk */
+    /* "yz" alone: ▁ then one fused unk over both chars */
     xf_tokens_clear(&t);
     xf_tok_encode(tk, "yz", 2, &t);
     cr_assert_eq(t.n, 2);
@@ -201,6 +201,8 @@ Test(unigram, xlnet_normalizer_chain)
     xf_tokenizer *tk = xf_tok_load(data_path("tokenizers/xlnet-base-cased/tokenizer.json"));
     cr_assert_eq(xf_tok_specials(tk).unk, 0);
     cr_assert_eq(xf_tok_specials(tk).sep, 4);         /* "A <sep> <cls>" */
+    cr_assert_eq(xf_tok_specials(tk).cls, 3);
+    cr_assert_eq(xf_tok_specials(tk).mask, 6);
     cr_assert_eq(xf_tok_pair_double_sep(tk), 0);
     /* Replace `` and '' by ", NFKD, strip accents, charsmap */
     char *n = xf_tok_normalize(tk, "``café''", strlen("``café''"));
@@ -258,4 +260,29 @@ Test(unigram, bad_charsmap_dies, .exit_code = 1)
 {
     static const uint8_t blob[] = {0xff, 0xff, 0, 0, 1, 2, 3};
     xf_charsmap_new(blob, sizeof blob, "blob");
+}
+
+Test(unigram, metaspace_only_and_mask_lstrip)
+{
+    /* XLM-R style: Metaspace without WhitespaceSplit, <mask> with lstrip */
+    const char *fmt =
+        "{\"added_tokens\":[{\"id\":3,\"content\":\"<unk>\",\"special\":true},"
+        "{\"id\":11,\"content\":\"<mask>\",\"special\":true,\"lstrip\":%s}],"
+        "\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"\\u2581\","
+        "\"prepend_scheme\":\"always\",\"split\":true},\"post_processor\":null,"
+        "\"model\":{\"type\":\"Unigram\",\"unk_id\":3,\"vocab\":" VOCAB "}}";
+    char json[4096];
+    snprintf(json, sizeof json, fmt, "true");
+    xf_tokenizer *tk = load_json(json);
+    CHECK(tk, "ab <mask>", 7, 11);                  /* the space goes with <mask> */
+    xf_tokens t = {0};
+    xf_tok_encode(tk, "ab <mask>", 9, &t);
+    cr_assert_eq(t.start[1], 2);
+    cr_assert_eq(t.end[1], 9);
+    xf_tokens_free(&t);
+    xf_tok_free(tk);
+    snprintf(json, sizeof json, fmt, "false");
+    tk = load_json(json);
+    CHECK(tk, "ab <mask>", 7, 4, 11);               /* "ab " -> ▁ab ▁ */
+    xf_tok_free(tk);
 }

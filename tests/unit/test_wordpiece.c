@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tokenizer.h"
 #include "util.h"
@@ -73,6 +74,9 @@ Test(wordpiece, accents_cased_keep_uncased_strip)
     CHECK(uncased, "café", 18427);            /* "cafe" */
     CHECK(cased, "Ça", 232, 10113);           /* Ç ##a */
     CHECK(uncased, "Ça", 10678);              /* "ca" */
+    /* NFD also splits Hangul syllables into conjoining jamo (Lo, kept) */
+    CHECK(uncased, "한국어", 47529, 13413);
+    CHECK(cased, "한국어", 48556, 12965);       /* 한국 ##어 */
 }
 
 Test(wordpiece, uppercase_greek_uncased_no_final_sigma)
@@ -218,6 +222,52 @@ Test(wordpiece, in_memory_vocab)
     CHECK(tk, "UNAFFABLE a", 5, 6, 7, 8);
     CHECK(tk, "unaffablex", 1);
     xf_tok_free(tk);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(wordpiece, folder_config_and_json)
+{
+    char dir[] = "/tmp/xf-test-wp-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char p[256];
+    snprintf(p, sizeof p, "%s/vocab.txt", dir);
+    write_file(p, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nun\n##aff\n##able\n");
+    xf_tokenizer *tk = xf_tok_load(dir);
+    cr_assert_eq(xf_tok_lowercase(tk), 0);
+    CHECK(tk, "UNaffable", 1);
+    cr_assert_str_eq(xf_tok_source(tk), p);
+    xf_tok_free(tk);
+    snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
+    write_file(p, "{\"do_lower_case\": true, \"model_max_length\": 512}");
+    tk = xf_tok_load(dir);
+    cr_assert_eq(xf_tok_lowercase(tk), 1);
+    CHECK(tk, "UNaffable", 5, 6, 7);
+    xf_tok_free(tk);
+    /* a BERT tokenizer.json takes precedence in a folder */
+    snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+    write_file(p, "{\"normalizer\":{\"type\":\"BertNormalizer\",\"lowercase\":true},"
+                  "\"post_processor\":{\"type\":\"BertProcessing\",\"sep\":[\"[SEP]\",2],"
+                  "\"cls\":[\"[CLS]\",1]},\"model\":{\"type\":\"WordPiece\",\"unk_token\":\"[UNK]\","
+                  "\"vocab\":{\"[UNK]\":0,\"[CLS]\":1,\"[SEP]\":2,\"un\":3,\"##aff\":4,\"##able\":5}}}");
+    tk = xf_tok_load(dir);
+    cr_assert_eq(xf_tok_kind_of(tk), XF_TOK_WORDPIECE);
+    CHECK(tk, "[CLS]UNaffable", 1, 3, 4, 5);
+    cr_assert_eq(xf_tok_specials(tk).sep, 2);
+    cr_assert_eq(xf_tok_pair_double_sep(tk), 0);
+    xf_tok_free(tk);
+    const char *names[] = {"vocab.txt", "tokenizer_config.json", "tokenizer.json"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
 }
 
 Test(wordpiece, bad_path_dies, .exit_code = 1)

@@ -1,0 +1,394 @@
+/* taskmodel.c — frozen base + language/task adapters + task head (taskmodel.h). */
+#include "taskmodel.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int xf_tm_head_labels(xf_task task)
+{
+    switch (task) {
+    case XF_TASK_POS: case XF_TASK_NER: case XF_TASK_NLI: case XF_TASK_DEP:
+        return xf_label_count(task);
+    case XF_TASK_QA: return 2;
+    default: die("task %s has no head", xf_task_name(task));
+    }
+}
+
+xf_taskmodel *xf_tm_new(xf_encoder *enc, const char *prefix, xf_task task)
+{
+    xf_taskmodel *m = xcalloc(1, sizeof *m);
+    const xf_enc_dims *d = xf_encoder_dims(enc);
+    m->enc = enc;
+    m->prefix = prefix;
+    m->L = d->layers;
+    m->C = d->hidden;
+    m->p_drop = d->p_hidden;
+    m->task = task;
+    xf_encoder_freeze(enc);
+    xf_adapter_set_init(&m->set, m->L, m->C);
+    m->hook = (xf_ffn_hook){ .ctx = &m->set, .forward = xf_adapters_ffn_forward,
+                             .backward = xf_adapters_ffn_backward };
+    xf_encoder_set_ffn_hook(enc, &m->hook);
+    int H = m->C, K = xf_tm_head_labels(task);
+    switch (task) {
+    case XF_TASK_POS: case XF_TASK_NER: xf_tag_head_init(&m->tag, H, K); break;
+    case XF_TASK_NLI: xf_cls_head_init(&m->cls, H, K); break;
+    case XF_TASK_QA: xf_qa_head_init(&m->qa, H); break;
+    case XF_TASK_DEP: xf_biaffine_head_init(&m->dep, H, K); break;
+    default: break;
+    }
+    return m;
+}
+
+static void free_adapters(xf_bottleneck *b, int L)
+{
+    if (!b) return;
+    for (int l = 0; l < L; l++) xf_bottleneck_free(&b[l]);
+    free(b);
+}
+
+void xf_tm_free(xf_taskmodel *m)
+{
+    if (!m) return;
+    xf_encoder_set_ffn_hook(m->enc, NULL);
+    xf_encoder_free(m->enc);
+    xf_adapter_set_free(&m->set);
+    for (int k = 0; k < m->nlang; k++) free_adapters(m->lang[k].layer, m->L);
+    free_adapters(m->task_ad, m->L);
+    switch (m->task) {
+    case XF_TASK_POS: case XF_TASK_NER: xf_tag_head_free(&m->tag); break;
+    case XF_TASK_NLI: xf_cls_head_free(&m->cls); break;
+    case XF_TASK_QA: xf_qa_head_free(&m->qa); break;
+    case XF_TASK_DEP: xf_biaffine_head_free(&m->dep); break;
+    default: break;
+    }
+    free(m->adam_m); free(m->adam_v);
+    free(m->ids); free(m->types); free(m->am); free(m->dhid);
+    free(m->logits); free(m->rows); free(m->gold); free(m->aux); free(m->sent);
+    free(m);
+}
+
+/* The reduction factor of adapter NAME in TS (from layer 0's down projection). */
+static int find_reduction(const xf_taskmodel *m, const char *name, const xf_tensorset *ts,
+                          const char *src)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%sencoder.layer.0.output.adapters.%s.adapter_down.0.weight",
+             m->prefix, name);
+    xf_tensor *t = xf_tset_get(ts, key);
+    if (!t) die("%s: tensor %s: missing", src, key);
+    if (t->ndim != 2 || t->shape[1] != m->C || t->shape[0] <= 0 || m->C % t->shape[0])
+        die("%s: tensor %s: shape does not fit hidden size %d", src, key, m->C);
+    return (int)(m->C / t->shape[0]);
+}
+
+/* Copies the 4 tensors of every layer of adapter NAME from TS into B. */
+static void load_bottlenecks(xf_taskmodel *m, xf_bottleneck *b, const xf_tensorset *ts,
+                             const char *src)
+{
+    for (int l = 0; l < m->L; l++) {
+        xf_adapter_tensor at[4];
+        xf_bottleneck_tensors(&b[l], at);
+        for (int i = 0; i < 4; i++) {
+            char key[256];
+            if ((size_t)snprintf(key, sizeof key, "%s%s", m->prefix, at[i].name) >= sizeof key)
+                die("%s: tensor name too long", src);
+            xf_tensor *t = xf_tset_get(ts, key);
+            if (!t) die("%s: tensor %s: missing", src, key);
+            if (t->dtype != XF_F32) xf_tensor_to_f32(t);
+            int64_t n = at[i].shape[0] * (at[i].ndim == 2 ? at[i].shape[1] : 1);
+            int ok = t->ndim == at[i].ndim && t->shape[0] == at[i].shape[0] &&
+                     (t->ndim == 1 || t->shape[1] == at[i].shape[1]);
+            if (!ok) die("%s: tensor %s: wrong shape", src, key);
+            memcpy(at[i].data, t->data, sizeof(float) * (size_t)n);
+        }
+    }
+}
+
+void xf_tm_add_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts, const char *src)
+{
+    if (m->nlang >= 1)
+        die("%s: a second language adapter needs AdapterFusion (not implemented yet)", src);
+    if (m->task_ad) die("language adapters must be added before the task adapter");
+    int red = find_reduction(m, name, ts, src);
+    xf_tm_lang *lg = &m->lang[m->nlang++];
+    snprintf(lg->name, sizeof lg->name, "%s", name);
+    lg->layer = xcalloc((size_t)m->L, sizeof *lg->layer);
+    for (int l = 0; l < m->L; l++) xf_bottleneck_init(&lg->layer[l], name, l, m->C, red, 0);
+    load_bottlenecks(m, lg->layer, ts, src);
+    for (int l = 0; l < m->L; l++) xf_adapter_layer_push(&m->set.layer[l], &lg->layer[l]);
+}
+
+void xf_tm_add_task_adapter(xf_taskmodel *m, const char *name, int reduction)
+{
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->reduction = reduction;
+    if (reduction <= 0) return;
+    m->task_ad = xcalloc((size_t)m->L, sizeof *m->task_ad);
+    for (int l = 0; l < m->L; l++) {
+        xf_bottleneck_init(&m->task_ad[l], name, l, m->C, reduction, 1);
+        xf_adapter_layer_push(&m->set.layer[l], &m->task_ad[l]);
+    }
+}
+
+void xf_tm_init_weights(xf_taskmodel *m, uint64_t seed)
+{
+    float std = xf_encoder_dims(m->enc)->init_range;
+    if (m->task_ad)
+        for (int l = 0; l < m->L; l++) xf_bottleneck_init_weights(&m->task_ad[l], seed);
+    switch (m->task) {
+    case XF_TASK_POS: case XF_TASK_NER: xf_tag_head_init_weights(&m->tag, std, seed); break;
+    case XF_TASK_NLI: xf_cls_head_init_weights(&m->cls, std, seed); break;
+    case XF_TASK_QA: xf_qa_head_init_weights(&m->qa, std, seed); break;
+    default: break;   /* biaffine: zero init */
+    }
+}
+
+static void add_par(xf_taskmodel *m, const char *name, float *data, float *grad, int ndim,
+                    int64_t d0, int64_t d1, int64_t d2)
+{
+    if (m->npar == XF_TM_MAX_PARAMS) die("task model: more than %d parameter tensors", XF_TM_MAX_PARAMS);
+    xf_tm_param *p = &m->par[m->npar++];
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->data = data;
+    p->grad = grad;
+    p->ndim = ndim;
+    p->shape[0] = d0; p->shape[1] = d1; p->shape[2] = d2;
+    p->n = (size_t)d0 * (size_t)(ndim > 1 ? d1 : 1) * (size_t)(ndim > 2 ? d2 : 1);
+    p->off = m->ntrain;
+    m->ntrain += p->n;
+}
+
+static void head_par(xf_taskmodel *m, const char *part, float *data, float *grad, int ndim,
+                     int64_t d0, int64_t d1, int64_t d2)
+{
+    char key[192];
+    if ((size_t)snprintf(key, sizeof key, "heads.%s.%s", m->name, part) >= sizeof key)
+        die("task model: head name too long: %s", m->name);
+    add_par(m, key, data, grad, ndim, d0, d1, d2);
+}
+
+void xf_tm_list_params(xf_taskmodel *m)
+{
+    m->npar = 0;
+    m->ntrain = 0;
+    if (m->task_ad)
+        for (int l = 0; l < m->L; l++) {
+            xf_adapter_tensor at[4];
+            xf_bottleneck_tensors(&m->task_ad[l], at);
+            for (int i = 0; i < 4; i++) {
+                char key[192];
+                if ((size_t)snprintf(key, sizeof key, "%s%s", m->prefix, at[i].name) >= sizeof key)
+                    die("task model: tensor name too long: %s", at[i].name);
+                add_par(m, key, at[i].data, at[i].grad, at[i].ndim, at[i].shape[0],
+                        at[i].shape[1], 0);
+            }
+        }
+    int H = m->C;
+    switch (m->task) {
+    case XF_TASK_POS: case XF_TASK_NER: {
+        xf_tag_head *h = &m->tag;
+        head_par(m, "1.weight", h->w, h->g_w, 2, h->K, H, 0);
+        head_par(m, "1.bias", h->b, h->g_b, 1, h->K, 0, 0);
+        break;
+    }
+    case XF_TASK_NLI: {
+        xf_cls_head *h = &m->cls;
+        head_par(m, "1.weight", h->w1, h->g_w1, 2, H, H, 0);
+        head_par(m, "1.bias", h->b1, h->g_b1, 1, H, 0, 0);
+        head_par(m, "4.weight", h->w4, h->g_w4, 2, h->K, H, 0);
+        head_par(m, "4.bias", h->b4, h->g_b4, 1, h->K, 0, 0);
+        break;
+    }
+    case XF_TASK_QA: {
+        xf_qa_head *h = &m->qa;
+        head_par(m, "1.weight", h->w, h->g_w, 2, 2, H, 0);
+        head_par(m, "1.bias", h->b, h->g_b, 1, 2, 0, 0);
+        break;
+    }
+    case XF_TASK_DEP: {
+        xf_biaffine_head *h = &m->dep;
+        head_par(m, "biaffine_arcs.weight", h->wa, h->g_wa, 3, 1, H + 1, H);
+        head_par(m, "biaffine_rels.weight", h->wr, h->g_wr, 3, h->R, H + 1, H + 1);
+        break;
+    }
+    default: break;
+    }
+}
+
+void xf_tm_enable_training(xf_taskmodel *m)
+{
+    m->trainable = 1;
+    switch (m->task) {
+    case XF_TASK_POS: case XF_TASK_NER: xf_tag_head_enable_grads(&m->tag); break;
+    case XF_TASK_NLI: xf_cls_head_enable_grads(&m->cls); break;
+    case XF_TASK_QA: xf_qa_head_enable_grads(&m->qa); break;
+    case XF_TASK_DEP: xf_biaffine_head_enable_grads(&m->dep); break;
+    default: break;
+    }
+    xf_tm_list_params(m);
+    for (int i = 0; i < m->npar; i++)
+        if (!m->par[i].grad) die("task model: %s has no gradient", m->par[i].name);
+    free(m->adam_m); free(m->adam_v);
+    m->adam_m = xcalloc(m->ntrain ? m->ntrain : 1, sizeof(float));
+    m->adam_v = xcalloc(m->ntrain ? m->ntrain : 1, sizeof(float));
+}
+
+void xf_tm_zero_grads(xf_taskmodel *m)
+{
+    for (int i = 0; i < m->npar; i++)
+        if (m->par[i].grad) memset(m->par[i].grad, 0, sizeof(float) * m->par[i].n);
+}
+
+double xf_tm_grad_sumsq(const xf_taskmodel *m)
+{
+    double s = 0;
+    for (int i = 0; i < m->npar; i++) s += xf_grad_sumsq(m->par[i].grad, m->par[i].n);
+    return s;
+}
+
+size_t xf_tm_adamw(xf_taskmodel *m, const xf_adamw *opt, float lr, long t, float gscale)
+{
+    size_t bad = 0;
+    for (int i = 0; i < m->npar; i++) {
+        xf_tm_param *p = &m->par[i];
+        if (gscale != 1.0f)
+            for (size_t k = 0; k < p->n; k++) p->grad[k] *= gscale;
+        bad += xf_adamw_update(opt, p->data, p->grad, m->adam_m + p->off, m->adam_v + p->off,
+                               p->n, lr, t, xf_adamw_decays(p->name));
+    }
+    return bad;
+}
+
+/* ---- forward ---- */
+
+static void reserve(xf_taskmodel *m, int B, int T, size_t nrows)
+{
+    size_t N = (size_t)B * T;
+    if (N > (size_t)m->cap) {
+        free(m->ids); free(m->types); free(m->am); free(m->dhid);
+        m->ids = xmalloc(N * sizeof(int32_t));
+        m->types = xmalloc(N * sizeof(int32_t));
+        m->am = xmalloc(N * sizeof(int32_t));
+        m->dhid = xmalloc_aligned(xmul(N * m->C, sizeof(float)));
+        m->cap = (int)N;
+    }
+    size_t nlog = N * 2 > nrows * 64 ? N * 2 : nrows * 64;
+    if (m->task == XF_TASK_POS || m->task == XF_TASK_NER) nlog = nrows * (size_t)m->tag.K;
+    if (m->task == XF_TASK_NLI) nlog = (size_t)B * m->cls.K;
+    if (nlog > m->logits_cap) {
+        free(m->logits);
+        m->logits = xmalloc(xmul(nlog, sizeof(float)));
+        m->logits_cap = nlog;
+    }
+    if (nrows > m->rows_cap) {
+        free(m->rows); free(m->gold); free(m->aux);
+        m->rows = xmalloc(nrows * sizeof(int32_t));
+        m->gold = xmalloc(nrows * sizeof(int32_t));
+        m->aux = xmalloc(nrows * sizeof(int32_t));
+        m->rows_cap = nrows;
+    }
+    if (B > m->sent_cap) {
+        free(m->sent);
+        m->sent = xmalloc((size_t)B * sizeof *m->sent);
+        m->sent_cap = B;
+    }
+}
+
+float xf_tm_forward(xf_taskmodel *m, const xf_example *const *ex, int B, int train,
+                    uint64_t drop_seed, int backward)
+{
+    int T = 0;
+    size_t words = 0;
+    for (int b = 0; b < B; b++) {
+        if ((int)ex[b]->n > T) T = (int)ex[b]->n;
+        words += ex[b]->nwords;
+    }
+    if (B <= 0 || T <= 0) die("task model: empty batch");
+    size_t nrows = words > (size_t)B ? words : (size_t)B;
+    reserve(m, B, T, nrows + 1);
+    m->B = B;
+    m->T = T;
+    int pad = xf_encoder_dims(m->enc)->pad_id;
+    for (int b = 0; b < B; b++) {
+        const xf_example *e = ex[b];
+        for (int t = 0; t < T; t++) {
+            size_t k = (size_t)b * T + t;
+            int in = t < (int)e->n;
+            m->ids[k] = in ? e->ids[t] : pad;
+            m->types[k] = in && e->has_types ? e->types[t] : 0;
+            m->am[k] = in;
+        }
+    }
+    xf_encoder_forward(m->enc, m->ids, m->types, m->am, B, T, train, drop_seed);
+    const float *hid = xf_encoder_hidden(m->enc);
+    float *dhid = NULL;
+    if (backward) {
+        dhid = m->dhid;
+        memset(dhid, 0, sizeof(float) * (size_t)B * T * m->C);
+    }
+    float p = train ? m->p_drop : 0.0f;
+    uint64_t off = XF_HEADS_DROPOUT_OFFSET;
+    float loss = 0;
+    switch (m->task) {
+    case XF_TASK_POS: case XF_TASK_NER: {
+        int M = 0, gold = 1;
+        for (int b = 0; b < B; b++) {
+            const xf_example *e = ex[b];
+            if (!e->has_labels) gold = 0;
+            for (size_t w = 0; w < e->nwords; w++) {
+                m->rows[M] = b * T + e->wstart[w];
+                m->gold[M] = e->has_labels ? e->labels[w] : -1;
+                M++;
+            }
+        }
+        loss = xf_tag_head_step(&m->tag, m->logits, dhid, hid, m->rows, gold ? m->gold : NULL,
+                                M, p, drop_seed, off);
+        break;
+    }
+    case XF_TASK_NLI: {
+        int gold = 1;
+        for (int b = 0; b < B; b++) {
+            m->rows[b] = b * T;
+            m->gold[b] = ex[b]->label;
+            if (ex[b]->label < 0) gold = 0;
+        }
+        loss = xf_cls_head_step(&m->cls, m->logits, dhid, hid, m->rows, gold ? m->gold : NULL,
+                                B, p, drop_seed, off);
+        break;
+    }
+    case XF_TASK_QA: {
+        int32_t *base = m->rows, *len = m->aux, *st = m->gold;
+        int32_t *en = xmalloc(sizeof(int32_t) * (size_t)B);
+        for (int b = 0; b < B; b++) {
+            base[b] = b * T;
+            len[b] = (int32_t)ex[b]->n;
+            st[b] = ex[b]->ans_start;
+            en[b] = ex[b]->ans_end;
+        }
+        loss = xf_qa_head_step(&m->qa, m->logits, dhid, hid, base, len, st, en, B, p,
+                               drop_seed, off);
+        free(en);
+        break;
+    }
+    case XF_TASK_DEP: {
+        int gold = 1;
+        for (int b = 0; b < B; b++) {
+            const xf_example *e = ex[b];
+            m->sent[b] = (xf_dep_sentence){ .base = b * T, .n = (int)e->nwords,
+                                            .start = e->wstart, .end = e->wend,
+                                            .heads = e->heads, .rels = e->rels };
+            if (!e->heads) gold = 0;
+        }
+        if (gold || backward)
+            loss = xf_biaffine_head_step(&m->dep, dhid, hid, m->sent, B, p, drop_seed, off);
+        break;
+    }
+    default: die("task model: task %s has no head", xf_task_name(m->task));
+    }
+    if (backward) xf_encoder_backward(m->enc, dhid);
+    return loss;
+}
