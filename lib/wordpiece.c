@@ -110,8 +110,11 @@ static int is_control(int32_t c)
 {
     if (c == '\t' || c == '\n' || c == '\r')
         return 0;
+    /* Every C* category (Cc, Cf, Co, Cn, Cs), as the fast tokenizer's
+     * char::is_other(); Cs cannot occur in valid UTF-8. */
     utf8proc_category_t k = utf8proc_category(c);
-    return k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF || k == UTF8PROC_CATEGORY_CO;
+    return k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF || k == UTF8PROC_CATEGORY_CO ||
+           k == UTF8PROC_CATEGORY_CN || k == UTF8PROC_CATEGORY_CS;
 }
 
 static int is_punct(int32_t c)

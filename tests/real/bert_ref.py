@@ -36,7 +36,7 @@ def normalize(text, lower):
         if c in "\t\n\r":
             out.append(" ")
             continue
-        if c in ("\0", "\ufffd") or unicodedata.category(c) in ("Cc", "Cf", "Co"):
+        if c in ("\0", "\ufffd") or unicodedata.category(c).startswith("C"):
             continue
         if c in WHITE:
             out.append(" ")

@@ -120,6 +120,8 @@ Test(wordpiece, control_chars_dropped)
     CHECK(cased, "a\xe2\x80\x8b" "b", 11357);    /* U+200B (Cf) */
     CHECK(cased, "a\xef\xbf\xbd" "b", 11357);    /* U+FFFD */
     CHECK(cased, "a\x0b" "b", 11357);            /* U+000B: Cc, dropped not space */
+    CHECK(cased, "a\xcd\xb8" "b", 11357);        /* U+0378: unassigned (Cn) */
+    CHECK(cased, "a\xee\x80\x80" "b", 11357);    /* U+E000: private use (Co) */
     CHECK(cased, "a\tb\r\nb", 169, 170, 170);
 }
 
