@@ -184,6 +184,9 @@ void xf_tm_save_hub(const char *dir, const xf_taskmodel *m, const xf_config *cfg
     char tmp[4096], p[4200];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", dir) >= sizeof tmp) die("%s: path too long", dir);
     if (!mkdtemp(tmp)) die_errno("%s: cannot create a temporary folder", tmp);
+    mode_t um = umask(0);
+    umask(um);
+    if (chmod(tmp, 0777 & ~um) != 0) die_errno("%s: chmod", tmp);
     xf_tensorset *ad = xf_tset_new(), *hd = xf_tset_new();
     for (int i = 0; i < m->npar; i++) tset_put(is_head_param(&m->par[i]) ? hd : ad, &m->par[i]);
     json_t *meta = json_pack("{s:s}", "format", "pt");

@@ -70,7 +70,7 @@ void attention_forward(float *out, float *probs, const float *qkv, const int32_t
     float *own_probs = NULL;   /* eval without saved probs: one [T,T] per thread */
     if (!probs) own_probs = xmalloc_aligned(xmul(xmul(TTp, (size_t)nt), sizeof(float)));
 
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;
         const float *q = qkv + (size_t)b * T * C3 + (size_t)h * dh;
@@ -124,7 +124,7 @@ void attention_backward(float *dqkv, float *scratch, const float *dout, const fl
     size_t hsz = ((size_t)T * dh + 15) & ~(size_t)15;   /* one head's [T,dh], padded */
     float *heads = xmalloc_aligned(xmul(xmul(5 * hsz, (size_t)nt), sizeof(float)));
 
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;
         size_t tok0 = (size_t)b * T;

@@ -2,8 +2,10 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <omp.h>
 #include <stdlib.h>
 
+#include "ops.h"
 #include "util.h"
 
 int xf_cli_common(int c, const char *usage)
@@ -32,5 +34,7 @@ int xf_cli_threads(const char *val)
 {
     int n = val ? (int)xf_parse_long("--threads", val, 0, 4096) : 0;
     if (n == 0) n = xf_ncpu();
+    omp_set_num_threads(n);
+    xf_ops_set_threads(n);
     return n;
 }

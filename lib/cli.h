@@ -26,7 +26,8 @@
 
 /* Handles the common options; returns 1 if C was one of them. */
 int xf_cli_common(int c, const char *usage);
-/* --threads N: 0 or absent means all cores. Sets OpenMP and BLIS threads. */
+/* --threads N: 0 or absent (NULL) means all cores.  Sets the OpenMP and
+ * BLIS thread counts (xf_ops_set_threads) and returns the count. */
 int xf_cli_threads(const char *val);
 
 #endif

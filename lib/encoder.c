@@ -41,11 +41,11 @@ struct xf_encoder {
     xf_enc_views w, g;
     const xf_ffn_hook *ffn_hook;
     const xf_emb_hook *emb_hook;
-    int recompute_mode;      /* -1 auto, 0 no, 1 yes */
+    size_t probs_budget;     /* bytes of attention probs kept per layer */
 
     /* activations, sized for cap_N tokens / cap_B×cap_T */
     int cap_B, cap_T;
-    int recompute;
+    int probs_kept;          /* layers 0..probs_kept-1 keep their probs */
     float *acts;
     int32_t *ids, *types, *am, *pos;
     float *emb_sum, *emb_m, *emb_s, *emb_out, *x0;
@@ -175,7 +175,9 @@ xf_encoder *xf_encoder_new(const xf_enc_dims *d, int tied)
     xf_encoder *e = xcalloc(1, sizeof *e);
     e->d = *d;
     e->tied = tied;
-    e->recompute_mode = -1;
+    e->probs_budget = (size_t)512 << 20;
+    const char *pb = getenv("XF_PROBS_BUDGET_MB");   /* tests, small machines */
+    if (pb && *pb) e->probs_budget = (size_t)strtoull(pb, NULL, 10) << 20;
     build_table(e);
     size_t bytes = xmul(e->nparams, sizeof(float));
     e->params = xmalloc_aligned(bytes);
@@ -308,9 +310,9 @@ void xf_encoder_set_emb_hook(xf_encoder *e, const xf_emb_hook *h)
     e->emb_hook = h;
     if (e->cap_B) free_acts(e);   /* x0 gets its own buffer */
 }
-void xf_encoder_set_recompute(xf_encoder *e, int mode)
+void xf_encoder_set_probs_budget(xf_encoder *e, size_t bytes)
 {
-    e->recompute_mode = mode;
+    e->probs_budget = bytes;
     free_acts(e);
 }
 
@@ -326,14 +328,15 @@ void xf_encoder_reserve(xf_encoder *e, int B, int T)
     size_t N = xmul((size_t)B, (size_t)T), C = (size_t)d->hidden, FF = (size_t)d->inter;
     size_t L = (size_t)d->layers, H = (size_t)d->heads;
     size_t probs1 = xmul(xmul(xmul((size_t)B, H), (size_t)T), (size_t)T);
-    if (e->recompute_mode >= 0)
-        e->recompute = e->recompute_mode;
-    else
-        e->recompute = xmul(probs1, L) * sizeof(float) > ((size_t)256 << 20);
+    /* layers that keep their probabilities, within the budget; the others
+     * share one buffer and recompute them in the backward (the last of them
+     * finds its own still there) */
+    size_t kept = e->probs_budget / (round16(probs1) * sizeof(float));
+    e->probs_kept = kept >= L ? (int)L : (int)kept;
     size_t NC = round16(xmul(N, C)), NF = round16(xmul(N, FF)), Nr = round16(N);
     size_t per_layer = 3 * NC + NC + NC + 2 * Nr + NC + NF + NC + 2 * Nr + NC;
     size_t total = xmul(per_layer, L);
-    total += (e->recompute ? 1 : L) * round16(probs1);
+    total += ((size_t)e->probs_kept + (e->probs_kept < (int)L)) * round16(probs1);
     total += NC + 2 * Nr + NC + (e->emb_hook ? NC : 0);      /* embeddings */
     total += 2 * NF + 3 * NC + 5 * NC;                        /* scratch */
     e->acts = xmalloc_aligned(xmul(total, sizeof(float)));
@@ -349,7 +352,7 @@ void xf_encoder_reserve(xf_encoder *e, int B, int T)
     e->emb_s = TAKE(Nr);
     e->emb_out = TAKE(NC);
     e->x0 = e->emb_hook ? TAKE(NC) : e->emb_out;
-    float *shared_probs = e->recompute ? TAKE(round16(probs1)) : NULL;
+    float *shared_probs = e->probs_kept < (int)L ? TAKE(round16(probs1)) : NULL;
     for (size_t l = 0; l < L; l++) {
         layer_acts *a = &e->la[l];
         a->qkv = TAKE(3 * NC);
@@ -363,7 +366,7 @@ void xf_encoder_reserve(xf_encoder *e, int B, int T)
         a->m2 = TAKE(Nr);
         a->s2 = TAKE(Nr);
         a->y = TAKE(NC);
-        a->probs = e->recompute ? shared_probs : TAKE(round16(probs1));
+        a->probs = (int)l >= e->probs_kept ? shared_probs : TAKE(round16(probs1));
     }
     e->ffa = TAKE(NF);
     e->ffb = TAKE(NF);
@@ -471,6 +474,26 @@ float *xf_encoder_hidden(xf_encoder *e) { return e->la[e->d.layers - 1].y; }
 
 /* ---- backward ---- */
 
+/* g[i] = gelu(x[i]) and x[i] := gelu'(x[i]), exact erf GELU as ops.c:
+ * gelu = x·Φ(x), gelu' = Φ(x) + x·φ(x). */
+static void gelu_recompute_and_slope(float *g, float *x, size_t n)
+{
+    const float inv_sqrt_2pi = 0.3989422804014327f;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float erf1 = 1.0f + erff(v * (float)M_SQRT1_2);
+        g[i] = 0.5f * v * erf1;   /* bit for bit gelu_forward's value */
+        x[i] = 0.5f * erf1 + v * inv_sqrt_2pi * expf(-0.5f * v * v);
+    }
+}
+
+static void mul_inplace(float *y, const float *x, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) y[i] *= x[i];
+}
+
 void xf_encoder_backward(xf_encoder *e, float *dhidden)
 {
     const xf_enc_dims *d = &e->d;
@@ -508,13 +531,14 @@ void xf_encoder_backward(xf_encoder *e, float *dhidden)
         /* h = dropout(dense(gelu(fi))) */
         zero(dr, NC);
         dropout_backward(dr, dh, NC, p_hid, seed, SITE(SITE_FFN_OUT(l)));
-        gelu_forward(e->ffa, a->fi, NF);      /* recomputed, not stored */
+        /* one pass: the GELU output (not stored) for dW, and its derivative
+         * over fi, which is not needed after this */
+        gelu_recompute_and_slope(e->ffa, a->fi, NF);
         zero(e->ffb, NF);
         linear_backward(e->ffb, gp ? gp->fo_w : NULL, gp ? gp->fo_b : NULL, dr, e->ffa, p->fo_w,
                         N, FF, C);
-        zero(e->ffa, NF);
-        gelu_backward(e->ffa, a->fi, e->ffb, NF);
-        linear_backward(da, gp ? gp->fi_w : NULL, gp ? gp->fi_b : NULL, e->ffa, a->a, p->fi_w,
+        mul_inplace(e->ffb, a->fi, NF);
+        linear_backward(da, gp ? gp->fi_w : NULL, gp ? gp->fi_b : NULL, e->ffb, a->a, p->fi_w,
                         N, C, FF);
         /* a = LN1(r1), r1 = dropout(att·Woᵀ + bo) + x */
         zero(dr, NC);
@@ -526,7 +550,7 @@ void xf_encoder_backward(xf_encoder *e, float *dhidden)
         zero(datt, NC);
         linear_backward(datt, gp ? gp->ao_w : NULL, gp ? gp->ao_b : NULL, dh, a->att, p->ao_w,
                         N, C, C);
-        if (e->recompute)   /* probs were overwritten by later layers */
+        if (l >= e->probs_kept && l != L - 1)   /* overwritten by later layers */
             attention_forward(dr, a->probs, a->qkv, e->am, B, T, C, H, p_att, seed,
                               SITE(SITE_PROBS(l)));
         zero(e->dqkv, 3 * NC);

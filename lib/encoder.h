@@ -25,8 +25,9 @@
  * one arena with named views; AdamW moments are two more arenas laid out as
  * the parameters (xf_encoder_nparams floats each, offsets as in the
  * parameter table).  Activations keep only what the backward needs; the
- * GELU output and, for big B·T, the attention probabilities are recomputed
- * in the backward.
+ * GELU output and, beyond a memory budget, attention probabilities are
+ * recomputed in the backward.  The backward consumes the saved activations
+ * (one backward per forward).
  *
  * Hooks for adapters (the encoder itself implements no adapter):
  *  - xf_ffn_hook replaces, in every layer, y = LN2(h + x) where h is the FFN
@@ -153,9 +154,12 @@ void xf_encoder_set_emb_hook(xf_encoder *e, const xf_emb_hook *h);   /* NULL = i
 /* Sizes the activation arena for batches up to B×T (grows on demand in
  * forward too; call it first to fail early with the size asked). */
 void xf_encoder_reserve(xf_encoder *e, int B, int T);
-/* Forces (1) or forbids (0) recomputing attention probabilities in the
- * backward; -1 (default) recomputes when all layers' probs exceed 256 MiB. */
-void xf_encoder_set_recompute(xf_encoder *e, int mode);
+/* Memory for attention probabilities [B,H,T,T] kept from the forward for
+ * the backward (default 512 MiB): the first layers that fit keep theirs, the
+ * rest share one buffer and recompute them in the backward.  0 recomputes
+ * all but the last layer's; SIZE_MAX keeps all.  Results are identical.
+ * The environment variable XF_PROBS_BUDGET_MB sets the default. */
+void xf_encoder_set_probs_budget(xf_encoder *e, size_t bytes);
 
 /* ---- forward / backward ---- */
 /* ids, types (NULL = all 0), am (1 = token, 0 = padding; NULL = all 1):
@@ -165,9 +169,11 @@ void xf_encoder_forward(xf_encoder *e, const int32_t *ids, const int32_t *types,
                         const int32_t *am, int B, int T, int train, uint64_t drop_seed);
 /* Final hidden states [B,T,C] of the last forward. */
 float *xf_encoder_hidden(xf_encoder *e);
-/* Backward of the last forward (must have been TRAIN or not, either works)
- * from DHIDDEN [B,T,C]: accumulates parameter gradients (unless frozen) and
- * calls the hooks' backwards.  DHIDDEN may be modified. */
+/* Backward of the last forward (train mode or not) from DHIDDEN [B,T,C]:
+ * accumulates parameter gradients (unless frozen) and calls the hooks'
+ * backwards.  DHIDDEN may be modified.  At most once per forward: it
+ * consumes saved activations.  Call xf_encoder_enable_grads (and
+ * xf_encoder_zero_grads) before, unless frozen. */
 void xf_encoder_backward(xf_encoder *e, float *dhidden);
 
 /* MLM head over M gathered positions POS (flat indices into [B·T]) with

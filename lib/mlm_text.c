@@ -27,13 +27,13 @@ typedef struct mlm_batch {
     size_t nl, capl;
 } mlm_batch;
 
-static mlm_batch *batch(xf_encoder *e)
+static mlm_batch *batch(xf_exwriter *e)
 {
     if (!e->mlm) e->mlm = xcalloc(1, sizeof(mlm_batch));
     return e->mlm;
 }
 
-static void emit_blocks(xf_encoder *e)
+static void emit_blocks(xf_exwriter *e)
 {
     mlm_batch *b = e->mlm;
     if (!b) return;
@@ -58,7 +58,7 @@ static void emit_blocks(xf_encoder *e)
     b->n = b->nl = b->lines = 0;
 }
 
-void xf_mlm_flush(xf_encoder *e)
+void xf_mlm_flush(xf_exwriter *e)
 {
     mlm_batch *b = e->mlm;
     if (!b) return;
@@ -70,7 +70,7 @@ void xf_mlm_flush(xf_encoder *e)
     e->mlm = NULL;
 }
 
-void xf_mlm_add_line(xf_encoder *e, const char *text, size_t len, const char *id)
+void xf_mlm_add_line(xf_exwriter *e, const char *text, size_t len, const char *id)
 {
     xf_tok_special sp = xf_tok_specials(e->tk);
     size_t k = 0;
@@ -122,7 +122,7 @@ void xf_mlm_add_line(xf_encoder *e, const char *text, size_t len, const char *id
     if (++b->lines == e->group_lines) emit_blocks(e);
 }
 
-void xf_read_text(xf_encoder *e, const char *path)
+void xf_read_text(xf_exwriter *e, const char *path)
 {
     xf_in *in = xf_in_open(path);
     char *line, *id = xmalloc(strlen(xf_in_name(in)) + 24);

@@ -15,8 +15,13 @@
  *    KC, so each element of C is reduced in the same order on any number of
  *    threads.  Measured bitwise-identical on 1 and 2 threads for the
  *    encoder's shapes (M up to 4096, N and K 614..4096 including the masked
- *    vocabulary rows, all transposes, sizes off the micro-tile grid), with
- *    BLIS's default way factorisation, so no ways are pinned here.
+ *    vocabulary rows, all transposes, sizes off the micro-tile grid), both
+ *    with BLIS's default way factorisation and with the JC/IC split used
+ *    (see gemm_blis).
+ *
+ * Loops use dynamic scheduling: which thread computes a row or chunk never
+ * changes its result, and on a shared machine a descheduled thread's work is
+ * picked up by the other instead of stalling the loop's end.
  *
  * Speed: GCC -O2 vectorises only loops marked `omp simd`; the hot loops are
  * marked, and exp/erf are branch-free polynomials (ops_kernels.h), so the
@@ -58,7 +63,18 @@ static void gemm_blis(int nthreads, int tA, int tB, int M, int N, int K, float a
         return;
     }
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(nthreads, &rntm);
+    /* Threads split the N columns (BLIS's JC loop) into independent halves,
+     * each with its own packed panels: no barrier between threads until the
+     * end.  BLIS's default factorisation synchronises at every packed block,
+     * and on a loaded machine each barrier can wait a whole scheduler slice
+     * (measured 3× slower for the vocabulary GEMMs under load; as fast when
+     * idle).  Too few columns: split the M rows (IC loop) instead. */
+    if (nthreads > 1 && N >= 256 * nthreads)
+        bli_rntm_set_ways(nthreads, 1, 1, 1, 1, &rntm);
+    else if (nthreads > 1)
+        bli_rntm_set_ways(1, 1, nthreads, 1, 1, &rntm);
+    else
+        bli_rntm_set_num_threads(1, &rntm);
     /* Row-major: a stored matrix with row stride ld and column stride 1. */
     bli_sgemm_ex(tA ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
                  tB ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
@@ -97,7 +113,7 @@ static void colsum_acc(float *acc, const float *x, int N, int C)
         return;
     }
     float *part = xmalloc_aligned(xmul(xmul((size_t)nch, (size_t)C), sizeof(float)));
-#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(static)
+#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(dynamic, 1)
     for (int ch = 0; ch < nch; ch++) {
         float *p = part + (size_t)ch * C;
         int n0 = ch * XF_CHUNK_ROWS, n1 = n0 + XF_CHUNK_ROWS < N ? n0 + XF_CHUNK_ROWS : N;
@@ -122,7 +138,7 @@ void linear_forward(float *out, const float *inp, const float *w, const float *b
                     int N, int C, int OC)
 {
     if (b) {
-#pragma omp parallel for num_threads(threads_for((size_t)N * OC)) schedule(static)
+#pragma omp parallel for num_threads(threads_for((size_t)N * OC)) schedule(dynamic, 8)
         for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, b, (size_t)OC * sizeof(float));
     }
     xf_gemm(0, 1, N, OC, C, 1.0f, inp, C, w, C, b ? 1.0f : 0.0f, out, OC);
@@ -141,7 +157,7 @@ void linear_backward(float *dinp, float *dw, float *db, const float *dout,
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *w, const float *b, int N, int C, float eps)
 {
-#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(static)
+#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(dynamic, 8)
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
         float *o = out + (size_t)n * C;
@@ -162,7 +178,7 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
     int want_wb = dw || db;
     float *part = NULL;   /* per chunk: dw partial [C], db partial [C] */
     if (want_wb && nch > 0) part = xcalloc(xmul((size_t)nch, 2 * (size_t)C), sizeof(float));
-#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(static)
+#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(dynamic, 1)
     for (int ch = 0; ch < nch; ch++) {
         float *pw = part ? part + (size_t)ch * 2 * C : NULL, *pb = pw ? pw + C : NULL;
         int n0 = ch * XF_CHUNK_ROWS, n1 = n0 + XF_CHUNK_ROWS < N ? n0 + XF_CHUNK_ROWS : N;
@@ -220,7 +236,7 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
 
 void gelu_forward(float *out, const float *inp, size_t n)
 {
-#pragma omp parallel for simd num_threads(threads_for(n * 8)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n * 8)) schedule(dynamic, 16384)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         out[i] = x * xf_normal_cdf(x);
@@ -229,7 +245,7 @@ void gelu_forward(float *out, const float *inp, size_t n)
 
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
 {
-#pragma omp parallel for simd num_threads(threads_for(n * 8)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n * 8)) schedule(dynamic, 16384)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         dinp[i] += dout[i] * (xf_normal_cdf(x) + x * xf_normal_pdf(x));
@@ -238,25 +254,25 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
 
 void relu_forward(float *out, const float *inp, size_t n)
 {
-#pragma omp parallel for simd num_threads(threads_for(n)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n)) schedule(dynamic, 16384)
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
 
 void relu_backward(float *dinp, const float *inp, const float *dout, size_t n)
 {
-#pragma omp parallel for simd num_threads(threads_for(n)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n)) schedule(dynamic, 16384)
     for (size_t i = 0; i < n; i++) dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
 }
 
 void tanh_forward(float *out, const float *inp, size_t n)
 {
-#pragma omp parallel for num_threads(threads_for(n * 8)) schedule(static)
+#pragma omp parallel for num_threads(threads_for(n * 8)) schedule(dynamic, 16384)
     for (size_t i = 0; i < n; i++) out[i] = tanhf(inp[i]);
 }
 
 void tanh_backward(float *dinp, const float *out, const float *dout, size_t n)
 {
-#pragma omp parallel for simd num_threads(threads_for(n)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n)) schedule(dynamic, 16384)
     for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
 }
 
@@ -271,7 +287,7 @@ void dropout_forward(float *out, const float *inp, size_t n, float p,
     }
     float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     uint64_t key = xf_dropout_key(seed), thr = xf_dropout_threshold(p);
-#pragma omp parallel for simd num_threads(threads_for(n * 4)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n * 4)) schedule(dynamic, 16384)
     for (size_t i = 0; i < n; i++)
         out[i] = xf_dropout_keep_k(key, offset + i, thr) ? inp[i] * scale : 0.0f;
 }
@@ -280,13 +296,13 @@ void dropout_backward(float *dinp, const float *dout, size_t n, float p,
                       uint64_t seed, uint64_t offset)
 {
     if (p <= 0.0f) {
-#pragma omp parallel for simd num_threads(threads_for(n)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n)) schedule(dynamic, 16384)
         for (size_t i = 0; i < n; i++) dinp[i] += dout[i];
         return;
     }
     float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     uint64_t key = xf_dropout_key(seed), thr = xf_dropout_threshold(p);
-#pragma omp parallel for simd num_threads(threads_for(n * 4)) schedule(static)
+#pragma omp parallel for simd num_threads(threads_for(n * 4)) schedule(dynamic, 16384)
     for (size_t i = 0; i < n; i++)
         dinp[i] += xf_dropout_keep_k(key, offset + i, thr) ? dout[i] * scale : 0.0f;
 }
@@ -295,7 +311,7 @@ void dropout_backward(float *dinp, const float *dout, size_t n, float p,
 
 void embedding_forward(float *out, const int32_t *ids, const float *wte, int N, int C)
 {
-#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(static)
+#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(dynamic, 8)
     for (int n = 0; n < N; n++)
         memcpy(out + (size_t)n * C, wte + (size_t)ids[n] * C, (size_t)C * sizeof(float));
 }
@@ -304,7 +320,7 @@ void embedding_backward(float *dwte, const int32_t *ids, const float *dout, int 
 {
     /* Columns in blocks of 64 over threads; tokens in order within a block. */
     int nblk = (C + 63) / 64;
-#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(static)
+#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(dynamic, 1)
     for (int k = 0; k < nblk; k++) {
         int c0 = k * 64, c1 = c0 + 64 < C ? c0 + 64 : C;
         for (int n = 0; n < N; n++) {
@@ -320,13 +336,13 @@ void embedding_backward(float *dwte, const int32_t *ids, const float *dout, int 
 
 void softmax_rows(float *x, int N, int C)
 {
-#pragma omp parallel for num_threads(threads_for((size_t)N * C * 4)) schedule(static)
+#pragma omp parallel for num_threads(threads_for((size_t)N * C * 4)) schedule(dynamic, 8)
     for (int n = 0; n < N; n++) xf_softmax_row(x + (size_t)n * C, C);
 }
 
 void softmax_rows_backward(float *dinp, const float *out, const float *dout, int N, int C)
 {
-#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(static)
+#pragma omp parallel for num_threads(threads_for((size_t)N * C)) schedule(dynamic, 8)
     for (int n = 0; n < N; n++) {
         const float *y = out + (size_t)n * C, *g = dout + (size_t)n * C;
         float *d = dinp + (size_t)n * C;
@@ -346,7 +362,7 @@ float crossentropy_forward_backward(float *dlogits, const float *logits,
                 (int)targets[m], m, V);
     float *rowloss = xmalloc((size_t)M * sizeof(float));
     float gscale = dloss / M;
-#pragma omp parallel for num_threads(threads_for((size_t)M * V * 4)) schedule(static)
+#pragma omp parallel for num_threads(threads_for((size_t)M * V * 4)) schedule(dynamic, 1)
     for (int m = 0; m < M; m++) {
         const float *z = logits + (size_t)m * V;
         float mx = xf_max_row(z, V), zt = z[targets[m]];   /* read before d overwrites z */

@@ -18,7 +18,7 @@ size_t xf_task_default_seq(xf_task task)
     }
 }
 
-void xf_encoder_init(xf_encoder *e, const xf_tokenizer *tk, const char *lang, xf_task task,
+void xf_exwriter_init(xf_exwriter *e, const xf_tokenizer *tk, const char *lang, xf_task task,
                      size_t seq, xf_ex_sink sink, void *sink_ctx)
 {
     memset(e, 0, sizeof *e);
@@ -40,7 +40,7 @@ void xf_encoder_init(xf_encoder *e, const xf_tokenizer *tk, const char *lang, xf
             xf_tok_source(tk) ? xf_tok_source(tk) : "tokenizer");
 }
 
-void xf_encoder_finish(xf_encoder *e)
+void xf_exwriter_finish(xf_exwriter *e)
 {
     xf_mlm_flush(e);
     xf_ex_free(&e->ex);
@@ -48,7 +48,7 @@ void xf_encoder_finish(xf_encoder *e)
     xf_tokens_free(&e->toks2);
 }
 
-void xf_encoder_report(const xf_encoder *e, const char *what)
+void xf_exwriter_report(const xf_exwriter *e, const char *what)
 {
     const xf_enc_stats *s = &e->st;
     int cut = s->split || s->truncated || s->empty_words || s->tail_tokens || s->tokens_cut;
@@ -150,13 +150,13 @@ int xf_guess_lang(const char *path, char *out)
     return 0;
 }
 
-static void emit(xf_encoder *e)
+static void emit(xf_exwriter *e)
 {
     e->st.examples++;
     e->sink(e->sink_ctx, &e->ex);
 }
 
-void xf_encode_tagged(xf_encoder *e, const char *id, size_t nw, const char *const *w,
+void xf_encode_tagged(xf_exwriter *e, const char *id, size_t nw, const char *const *w,
                       const size_t *wlen, const int32_t *labels, const int32_t *heads,
                       const int32_t *rels)
 {

@@ -54,7 +54,7 @@ static void sent_push(sentence *s, const char *form, int32_t upos, int32_t head,
     s->n++;
 }
 
-static void sent_emit(xf_encoder *e, sentence *s, const char *path)
+static void sent_emit(xf_exwriter *e, sentence *s, const char *path)
 {
     if (s->n == 0) {
         sent_clear(s);
@@ -102,7 +102,7 @@ static int parse_int(const char *s, long *v)
     return *end == 0;
 }
 
-void xf_read_conllu(xf_encoder *e, const char *path)
+void xf_read_conllu(xf_exwriter *e, const char *path)
 {
     if (e->task != XF_TASK_POS && e->task != XF_TASK_DEP)
         die("CoNLL-U input gives pos or dep examples, not %s", xf_task_name(e->task));
@@ -151,7 +151,7 @@ void xf_read_conllu(xf_encoder *e, const char *path)
     xf_in_close(in);
 }
 
-void xf_read_conllu_text(xf_encoder *e, const char *path)
+void xf_read_conllu_text(xf_exwriter *e, const char *path)
 {
     xf_in *in = xf_in_open(path);
     const char *name = xf_in_name(in);

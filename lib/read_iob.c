@@ -16,7 +16,7 @@ typedef struct iob_sent {
     long line;
 } iob_sent;
 
-static void flush(xf_encoder *e, iob_sent *s, const char *name, char **id)
+static void flush(xf_exwriter *e, iob_sent *s, const char *name, char **id)
 {
     if (s->n) {
         *id = xrealloc(*id, strlen(name) + 24);
@@ -28,7 +28,7 @@ static void flush(xf_encoder *e, iob_sent *s, const char *name, char **id)
     s->line = 0;
 }
 
-void xf_read_iob(xf_encoder *e, const char *path)
+void xf_read_iob(xf_exwriter *e, const char *path)
 {
     if (e->task != XF_TASK_NER) die("IOB input gives ner examples, not %s", xf_task_name(e->task));
     xf_in *in = xf_in_open(path);

@@ -32,7 +32,7 @@ void xf_truncate_longest_first(size_t *na, size_t *nb, size_t max)
 }
 
 /* Appends [CLS] A [SEP] B [SEP] (or the double-</s> form) to e->ex. */
-void xf_encode_pair(xf_encoder *e, const xf_tokens *a, size_t na, const xf_tokens *b, size_t nb)
+void xf_encode_pair(xf_exwriter *e, const xf_tokens *a, size_t na, const xf_tokens *b, size_t nb)
 {
     xf_tok_special sp = xf_tok_specials(e->tk);
     int roberta = xf_tok_pair_double_sep(e->tk);
@@ -45,7 +45,7 @@ void xf_encode_pair(xf_encoder *e, const xf_tokens *a, size_t na, const xf_token
     xf_ex_push_token(&e->ex, sp.sep, tb);
 }
 
-void xf_read_nli(xf_encoder *e, const char *path)
+void xf_read_nli(xf_exwriter *e, const char *path)
 {
     if (e->task != XF_TASK_NLI) die("NLI TSV input gives nli examples, not %s", xf_task_name(e->task));
     xf_tsv *t = xf_tsv_open(path);

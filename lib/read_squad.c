@@ -40,7 +40,7 @@ static const char *get_str(json_t *o, const char *key, const char *path, const c
     return json_string_value(v);
 }
 
-static void encode_question(xf_encoder *e, const char *path, const char *qid, const char *exid,
+static void encode_question(xf_exwriter *e, const char *path, const char *qid, const char *exid,
                             const char *question, const char *context, json_t *answers)
 {
     xf_tok_special sp = xf_tok_specials(e->tk);
@@ -135,7 +135,7 @@ static void encode_question(xf_encoder *e, const char *path, const char *qid, co
     free(extra_s);
 }
 
-void xf_read_squad(xf_encoder *e, const char *path)
+void xf_read_squad(xf_exwriter *e, const char *path)
 {
     if (e->task != XF_TASK_QA) die("SQuAD JSON input gives qa examples, not %s", xf_task_name(e->task));
     size_t len;

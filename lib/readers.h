@@ -2,7 +2,7 @@
  *
  * Each reader parses one input file, tokenizes it with an xf_tokenizer and
  * hands every finished example to the encoder's sink (xf-tokenize writes
- * them with xf_ex_write; tests collect them).  The counters in xf_encoder
+ * them with xf_ex_write; tests collect them).  The counters in xf_exwriter
  * say what was cut, so nothing is lost silently.
  *
  *   read_conllu.c  CoNLL-U -> pos / dep; `# text =` lines -> mlm
@@ -31,7 +31,7 @@
 
 typedef void (*xf_ex_sink)(void *ctx, const xf_example *ex);
 
-/* What happened to the input; printed on stderr by xf_encoder_report. */
+/* What happened to the input; printed on stderr by xf_exwriter_report. */
 typedef struct xf_enc_stats {
     size_t sources;        /* sentences / lines / pairs / questions read */
     size_t examples;       /* examples emitted */
@@ -46,7 +46,7 @@ typedef struct xf_enc_stats {
     size_t bytes;          /* bytes of text tokenized */
 } xf_enc_stats;
 
-typedef struct xf_encoder {
+typedef struct xf_exwriter {
     const xf_tokenizer *tk;
     const char *lang;        /* ISO 639-3 written into every example */
     xf_task task;
@@ -61,17 +61,17 @@ typedef struct xf_encoder {
     xf_example ex;
     xf_tokens toks, toks2;
     void *mlm;               /* grouping buffer (mlm_text.c) */
-} xf_encoder;
+} xf_exwriter;
 
 /* Default --seq / --stride of a task (mlm 512, pos/dep/ner 256, nli 128, qa 384; stride 128). */
 size_t xf_task_default_seq(xf_task task);
 
-void xf_encoder_init(xf_encoder *e, const xf_tokenizer *tk, const char *lang, xf_task task,
+void xf_exwriter_init(xf_exwriter *e, const xf_tokenizer *tk, const char *lang, xf_task task,
                      size_t seq, xf_ex_sink sink, void *sink_ctx);
 /* Flushes pending output (MLM blocks) and frees the state. */
-void xf_encoder_finish(xf_encoder *e);
+void xf_exwriter_finish(xf_exwriter *e);
 /* One summary line on stderr (verbosity >= 1): sources, examples, cuts. */
-void xf_encoder_report(const xf_encoder *e, const char *what);
+void xf_exwriter_report(const xf_exwriter *e, const char *what);
 
 /* Dies "FILE:LINE: invalid UTF-8" unless S[0..len) is valid UTF-8. */
 void xf_check_utf8(const char *s, size_t len, const char *file, long line);
@@ -83,34 +83,34 @@ int xf_guess_lang(const char *path, char *out);
 /* Encodes one word-tagged sentence: NW words (bytes W[i], length WLEN[i]);
  * LABELS (or NULL), HEADS / RELS (dep, or NULL); splits when it does not
  * fit.  ID is the example id. */
-void xf_encode_tagged(xf_encoder *e, const char *id, size_t nw, const char *const *w,
+void xf_encode_tagged(xf_exwriter *e, const char *id, size_t nw, const char *const *w,
                       const size_t *wlen, const int32_t *labels, const int32_t *heads,
                       const int32_t *rels);
 
 /* CoNLL-U -> pos (UPOS) or dep (UPOS + HEAD + DEPREL), per e->task. */
-void xf_read_conllu(xf_encoder *e, const char *path);
+void xf_read_conllu(xf_exwriter *e, const char *path);
 /* The `# text =` lines of CoNLL-U -> the MLM line handler. */
-void xf_read_conllu_text(xf_encoder *e, const char *path);
+void xf_read_conllu_text(xf_exwriter *e, const char *path);
 /* IOB2 token<TAB>tag -> ner. */
-void xf_read_iob(xf_encoder *e, const char *path);
+void xf_read_iob(xf_exwriter *e, const char *path);
 /* HF tokenizers' longest_first truncation of a pair with lengths *NA, *NB
  * to at most MAX tokens in all (special tokens not counted). */
 void xf_truncate_longest_first(size_t *na, size_t *nb, size_t max);
 /* Appends the pair template with the first NA tokens of A and NB of B to
  * e->ex: [CLS] A [SEP] B [SEP] (types 0/1), or <s> A </s></s> B </s>. */
-void xf_encode_pair(xf_encoder *e, const xf_tokens *a, size_t na, const xf_tokens *b, size_t nb);
+void xf_encode_pair(xf_exwriter *e, const xf_tokens *a, size_t na, const xf_tokens *b, size_t nb);
 /* NLI TSV -> nli. */
-void xf_read_nli(xf_encoder *e, const char *path);
+void xf_read_nli(xf_exwriter *e, const char *path);
 /* SQuAD JSON -> qa. */
-void xf_read_squad(xf_encoder *e, const char *path);
+void xf_read_squad(xf_exwriter *e, const char *path);
 
 /* Raw text, one sentence per line -> mlm. */
-void xf_read_text(xf_encoder *e, const char *path);
+void xf_read_text(xf_exwriter *e, const char *path);
 /* Emits the pending MLM blocks (remainder dropped); call before changing
  * e->lang so that a block never mixes languages. */
-void xf_mlm_flush(xf_encoder *e);
+void xf_mlm_flush(xf_exwriter *e);
 /* One line of MLM text (already UTF-8 checked); ID names its source. */
-void xf_mlm_add_line(xf_encoder *e, const char *text, size_t len, const char *id);
+void xf_mlm_add_line(xf_exwriter *e, const char *text, size_t len, const char *id);
 
 /* Every non-empty line of PATH (raw text, or the `# text =` lines of
  * CoNLL-U when FROM_CONLLU), UTF-8 checked, appended to *LINES (*N, *CAP). */

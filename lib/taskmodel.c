@@ -32,7 +32,7 @@ xf_taskmodel *xf_tm_new(xf_encoder *enc, const char *prefix, xf_task task)
     m->hook = (xf_ffn_hook){ .ctx = &m->set, .forward = xf_adapters_ffn_forward,
                              .backward = xf_adapters_ffn_backward };
     xf_encoder_set_ffn_hook(enc, &m->hook);
-    int H = m->C, K = xf_tm_head_labels(task);
+    int H = m->C, K = task == XF_TASK_MLM ? 0 : xf_tm_head_labels(task);
     switch (task) {
     case XF_TASK_POS: case XF_TASK_NER: xf_tag_head_init(&m->tag, H, K); break;
     case XF_TASK_NLI: xf_cls_head_init(&m->cls, H, K); break;

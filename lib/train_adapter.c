@@ -153,3 +153,74 @@ xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_e
     free(best); free(perm); free(batch); free(idx);
     return res;
 }
+
+xf_train_result xf_train_lang_adapter(xf_taskmodel *m, const xf_mlm_data *d,
+                                      const xf_train_opts *o, float mlm_prob)
+{
+    xf_train_result res = { .best_score = NAN };
+    if (d->n == 0) die("no training rows");
+    if (m->task != XF_TASK_MLM || !m->task_ad) die("language adapter training needs an mlm task model with an adapter");
+    xf_tm_enable_training(m);
+    long per_epoch = (long)((d->n + (size_t)o->batch - 1) / (size_t)o->batch);
+    long total = per_epoch * o->epochs;
+    if (o->max_steps > 0 && o->max_steps < total) total = o->max_steps;
+    xf_adamw opt = xf_adamw_defaults();
+    opt.weight_decay = o->weight_decay;
+    int B = o->batch, T = d->maxlen;
+    int32_t *ids = xmalloc(sizeof(int32_t) * (size_t)B * T), *lab = xmalloc(sizeof(int32_t) * (size_t)B * T);
+    int32_t *am = xmalloc(sizeof(int32_t) * (size_t)B * T), *pos = xmalloc(sizeof(int32_t) * (size_t)B * T);
+    int32_t *plab = xmalloc(sizeof(int32_t) * (size_t)B * T);
+    int pad = xf_encoder_dims(m->enc)->pad_id;
+    double t0 = xf_now(), esum = 0;
+    long esteps = 0;
+    for (long step = 0; step < total; step++) {
+        int Tb = 0;
+        size_t ex[4096];
+        if (B > 4096) die("--batch above 4096");
+        for (int b = 0; b < B; b++) {
+            ex[b] = xf_mlm_order(d, o->seed, (uint64_t)step * B + (uint64_t)b);
+            if (d->len[ex[b]] > Tb) Tb = d->len[ex[b]];
+        }
+        int M = 0;
+        for (int b = 0; b < B; b++) {
+            int n = d->len[ex[b]];
+            int32_t *in = ids + (size_t)b * Tb, *lb = lab + (size_t)b * Tb;
+            xf_mlm_mask_row(in, lb, d->ids[ex[b]], n, d, mlm_prob, o->seed, step, b);
+            for (int t = 0; t < Tb; t++) {
+                am[b * Tb + t] = t < n;
+                if (t >= n) { in[t] = pad; lb[t] = -100; }
+                if (lb[t] != -100) { pos[M] = b * Tb + t; plab[M] = lb[t]; M++; }
+            }
+            res.tokens += n;
+        }
+        xf_tm_zero_grads(m);
+        uint64_t ds = xf_hash64(o->seed, XF_STREAM_DROPOUT, (uint64_t)step);
+        xf_encoder_forward(m->enc, ids, NULL, am, B, Tb, 1, ds);
+        float loss = M ? xf_encoder_mlm_step(m->enc, pos, plab, M, 1, NULL) : 0;
+        if (!isfinite(loss)) die("step %ld: loss is %g", step + 1, loss);
+        float scale = 1.0f;
+        if (o->clip > 0) {
+            double norm = sqrt(xf_tm_grad_sumsq(m));
+            double coef = o->clip / (norm + 1e-6);
+            if (coef < 1.0) scale = (float)coef;
+        }
+        float lr = (float)(o->lr * xf_linear_schedule(step, o->warmup, total));
+        if (xf_tm_adamw(m, &opt, lr, step + 1, scale)) die("step %ld: non-finite weights", step + 1);
+        esum += loss;
+        esteps++;
+        if ((step + 1) % per_epoch == 0 || step + 1 == total) {
+            if (step + 1 <= per_epoch) res.first_loss = esum / esteps;
+            res.last_loss = esum / esteps;
+            esum = 0;
+            esteps = 0;
+        }
+        if (xf_progress_enabled())
+            fprintf(stderr, "\r%s: step %ld/%ld loss %.4f   ", xf_progname, step + 1, total, loss);
+        xf_info(2, "step %ld loss %.6f lr %.3g", step + 1, loss, lr);
+        res.steps = step + 1;
+    }
+    if (xf_progress_enabled()) fputc('\n', stderr);
+    res.seconds = xf_now() - t0;
+    free(ids); free(lab); free(am); free(pos); free(plab);
+    return res;
+}

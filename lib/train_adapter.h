@@ -18,6 +18,7 @@
 
 #include "evaluate.h"
 #include "examples.h"
+#include "mlm.h"
 #include "taskmodel.h"
 
 typedef struct xf_train_opts {
@@ -56,5 +57,13 @@ typedef struct xf_train_result {
  * weights are kept. */
 xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_example *dev,
                                  size_t ndev, const xf_train_opts *o);
+
+/* Language adapter (task mlm, MAD-X step 1): trains M's adapter with masked
+ * LM on a frozen base and frozen MLM head (decoder tied or not), masking and
+ * data order as mlm.h (DataCollatorForLanguageModeling, seed O->seed): full
+ * batches of O->batch rows, ceil(n / batch) steps per epoch, same AdamW,
+ * schedule and clipping as above.  Returns losses as above (per epoch means). */
+xf_train_result xf_train_lang_adapter(xf_taskmodel *m, const xf_mlm_data *d,
+                                      const xf_train_opts *o, float mlm_prob);
 
 #endif

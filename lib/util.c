@@ -41,13 +41,24 @@ void xf_init(int argc, char **argv)
         const char *s = strrchr(argv[0], '/');
         xf_progname = s ? s + 1 : argv[0];
     }
+    /* The recorded command line leaves out the options that cannot change
+     * any output (--threads, -q, -v), so provenance headers, and with them
+     * output bytes, are the same at any thread count. */
     size_t len = 1;
     for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
     cmdline = xmalloc(len);
     cmdline[0] = 0;
     for (int i = 0; i < argc; i++) {
-        if (i) strcat(cmdline, " ");
-        strcat(cmdline, argv[i]);
+        const char *a = argv[i];
+        if (i > 0 && (!strcmp(a, "-q") || !strcmp(a, "-v") || !strcmp(a, "--quiet") ||
+                      !strcmp(a, "--verbose") || !strncmp(a, "--threads=", 10)))
+            continue;
+        if (i > 0 && !strcmp(a, "--threads")) {
+            i++;
+            continue;
+        }
+        if (cmdline[0]) strcat(cmdline, " ");
+        strcat(cmdline, a);
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

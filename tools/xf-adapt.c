@@ -5,10 +5,12 @@
 #include "examples.h"
 #include "hfmodel.h"
 #include "taskmodel.h"
+#include "tokenizer.h"
 #include "train_adapter.h"
 #include "util.h"
 
 #include <math.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +20,12 @@ static const char USAGE[] =
     "through the base, no gradients or optimizer state for its weights) from\n"
     "example streams (xf-tokenize); writes adapter + head + labels as a tensor stream.\n"
     "  -m, --model MODEL      HF folder, tensor stream, or '-' (stream on stdin)\n"
-    "  -T, --task TASK        pos | dep | ner | nli | qa\n"
+    "  -T, --task TASK        pos | dep | ner | nli | qa, or mlm: a language adapter\n"
+    "                         (masked LM on one stream of --lang; 3 epochs, lr 5e-4)\n"
+    "      --lang ISO         mlm: the language (the adapter's name)\n"
+    "      --tokenizer PATH   mlm: vocabulary (default: the model folder)\n"
+    "      --mlm-probability F  mlm: share of tokens masked (0.15)\n"
+    "      --inv              mlm: pfeiffer+inv (invertible adapter; not implemented yet)\n"
     "      --name NAME        adapter and head name (default: the task)\n"
     "      --lang-adapter A   train on top of the frozen language adapter A (Stack(A, task))\n"
     "      --reduction N      bottleneck reduction factor (16)\n"
@@ -35,12 +42,14 @@ static const char USAGE[] =
     "      --decode greedy|mst  dep validation decoding (greedy)\n"
     "      --seed N           init, data order, dropout (1); same seed => same bytes\n"
     "      --threads N        threads (default: all cores); results do not depend on it\n"
-    "  -o, --output FILE      adapter tensor stream ('-' = stdout, the default)\n"
-    "      --hub-out DIR      also write an AdapterHub folder\n"
+    "  -o, --output FILE      adapter tensor stream ('-' = stdout, the default unless\n"
+    "                         --hub-out is given)\n"
+    "      --hub-out DIR      (also) write an AdapterHub folder\n"
     "  -q, --quiet / -v, --verbose / -h, --help / --version\n";
 
 enum { O_NAME = 0x100, O_LANG, O_RED, O_BATCH, O_LR, O_EPOCHS, O_SEQ, O_MAXLANG, O_MAXSTEPS,
-       O_CLIP, O_WD, O_WARMUP, O_DEV, O_DECODE, O_SEED, O_THREADS, O_HUB };
+       O_CLIP, O_WD, O_WARMUP, O_DEV, O_DECODE, O_SEED, O_THREADS, O_HUB,
+       O_ISO, O_TOK, O_MLMP, O_INV };
 
 static xf_example *read_streams(char **paths, int n, size_t vocab, size_t *count)
 {
@@ -73,12 +82,16 @@ int main(int argc, char **argv)
         {"weight-decay", required_argument, 0, O_WD}, {"warmup", required_argument, 0, O_WARMUP},
         {"dev", required_argument, 0, O_DEV}, {"decode", required_argument, 0, O_DECODE},
         {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
-        {"hub-out", required_argument, 0, O_HUB}, {0, 0, 0, 0}};
-    const char *model = NULL, *task_s = NULL, *out = "-", *name = NULL, *lang = NULL;
+        {"hub-out", required_argument, 0, O_HUB}, {"lang", required_argument, 0, O_ISO},
+        {"tokenizer", required_argument, 0, O_TOK}, {"mlm-probability", required_argument, 0, O_MLMP},
+        {"inv", no_argument, 0, O_INV}, {0, 0, 0, 0}};
+    const char *model = NULL, *task_s = NULL, *out = NULL, *name = NULL, *lang = NULL;
     const char *dev_path = NULL, *threads = NULL, *hub = NULL, *decode = "greedy";
     long reduction = 16, batch = 0, epochs = 0, seq = 0, maxlang = 0, maxsteps = 0, warmup = 0;
     long seed = 1;
-    double lr = 0, clip = 1.0, wd = 0;
+    double lr = 0, clip = 1.0, wd = 0, mlm_prob = 0.15;
+    const char *iso = NULL, *tok_path = NULL;
+    int inv = 0;
     int c;
     while ((c = getopt_long(argc, argv, XF_COMMON_SHORTOPTS "m:T:o:", longopts, 0)) != -1) {
         if (xf_cli_common(c, USAGE)) continue;
@@ -103,6 +116,10 @@ int main(int argc, char **argv)
         case O_SEED: seed = xf_parse_long("--seed", optarg, 0, 1L << 62); break;
         case O_THREADS: threads = optarg; break;
         case O_HUB: hub = optarg; break;
+        case O_ISO: iso = optarg; break;
+        case O_TOK: tok_path = optarg; break;
+        case O_MLMP: mlm_prob = xf_parse_double("--mlm-probability", optarg); break;
+        case O_INV: inv = 1; break;
         default: die_usage("unknown option (see --help)");
         }
     }
@@ -110,8 +127,13 @@ int main(int argc, char **argv)
     if (!task_s) die_usage("--task is required");
     xf_task task = xf_task_parse(task_s);
     if (task == XF_TASK_INVALID) die_usage("--task %s: expected pos, dep, ner, nli, qa or mlm", task_s);
-    if (task == XF_TASK_MLM)
-        die_usage("--task mlm (language adapters) is not implemented yet");
+    if (inv) die_usage("--inv (pfeiffer+inv) is not implemented yet");
+    if (task == XF_TASK_MLM) {
+        if (!iso && !name) die_usage("--task mlm needs --lang");
+        if (optind != argc - 1) die_usage("--task mlm reads one example stream");
+        if (lang || dev_path) die_usage("--lang-adapter and --dev do not apply to --task mlm");
+        if (!(mlm_prob > 0 && mlm_prob < 1)) die_usage("--mlm-probability must be in (0, 1)");
+    }
     if (optind >= argc) die_usage("no example stream given");
     if (lr < 0 || clip < 0 || wd < 0) die_usage("--lr, --clip and --weight-decay must be >= 0");
     if (strcmp(decode, "greedy") && strcmp(decode, "mst")) die_usage("--decode: greedy or mst");
@@ -145,6 +167,39 @@ int main(int argc, char **argv)
             die("%s: not a language adapter (task %s)", lang, xf_task_name(lf->task));
         xf_tm_add_lang(m, lf->name, lf->ts, lang);
     }
+    if (task == XF_TASK_MLM) {
+        struct stat st;
+        if (!tok_path && stat(model, &st) == 0 && S_ISDIR(st.st_mode)) tok_path = model;
+        if (!tok_path) die_usage("--task mlm needs --tokenizer (the model is not a folder)");
+        xf_tokenizer *tk = xf_tok_load(tok_path);
+        const xf_enc_dims *dims = xf_encoder_dims(enc);
+        if ((long)xf_tok_vocab_size(tk) != dims->vocab)
+            die("%s: the tokenizer has %zu pieces, the model's vocab_size is %d", tok_path,
+                xf_tok_vocab_size(tk), dims->vocab);
+        xf_tok_special sp = xf_tok_specials(tk);
+        xf_mlm_data data;
+        xf_mlm_data_read(&data, argv[optind], dims->vocab, o.seq);
+        int32_t specials[] = {sp.cls, sp.sep, sp.pad, sp.mask, sp.unk};
+        xf_mlm_data_set_specials(&data, specials, 5, sp.mask);
+        xf_tok_free(tk);
+        xf_tm_add_task_adapter(m, name ? name : iso, (int)reduction);
+        xf_tm_init_weights(m, (uint64_t)seed);
+        xf_train_result r = xf_train_lang_adapter(m, &data, &o, (float)mlm_prob);
+        xf_info(1, "%ld steps, loss %.4f -> %.4f, %.0f tokens/s", r.steps, r.first_loss,
+                r.last_loss, r.tokens / (r.seconds > 0 ? r.seconds : 1));
+        json_t *extra = json_pack("{s:{s:s, s:s, s:i, s:f, s:i, s:i, s:I, s:f, s:f, s:f}}",
+                                  "train", "base", model, "lang", iso ? iso : name, "batch",
+                                  o.batch, "lr", (double)o.lr, "epochs", o.epochs, "seq", o.seq,
+                                  "steps", (json_int_t)r.steps, "mlm_probability", mlm_prob,
+                                  "first_loss", r.first_loss, "last_loss", r.last_loss);
+        if (hub) xf_tm_save_hub(hub, m, &cfg);
+        if (out || !hub) xf_tm_save_stream(out ? out : "-", m, &cfg, seed, extra);
+        json_decref(extra);
+        xf_mlm_data_free(&data);
+        xf_tm_free(m);
+        xf_config_free(&cfg);
+        return 0;
+    }
     xf_tm_add_task_adapter(m, name ? name : xf_task_name(task), (int)reduction);
     xf_tm_init_weights(m, (uint64_t)seed);
 
@@ -175,7 +230,7 @@ int main(int argc, char **argv)
     if (lf) json_object_set_new(train, "lang_adapter", json_string(lf->name));
     json_t *extra = json_pack("{s:o}", "train", train);
     if (hub) xf_tm_save_hub(hub, m, &cfg);
-    xf_tm_save_stream(out, m, &cfg, seed, extra);
+    if (out || !hub) xf_tm_save_stream(out ? out : "-", m, &cfg, seed, extra);
     json_decref(extra);
     xf_adapter_file_free(lf);
     for (size_t i = 0; i < n; i++) xf_ex_free(&ex[i]);

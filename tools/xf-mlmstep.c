@@ -221,8 +221,6 @@ int main(int argc, char **argv)
     if (!eval && out && !strcmp(out, "-") && isatty(STDOUT_FILENO))
         die_usage("refusing to write a binary model stream to a terminal (use -o FILE)");
     int nthreads = xf_cli_threads(threads);
-    omp_set_num_threads(nthreads);
-    xf_ops_set_threads(nthreads);
 
     /* the model */
     xf_config cfg;

@@ -143,8 +143,8 @@ int main(int argc, char **argv)
     else if (norm)
         for (int i = 0; i < nf; i++) normalize_lines(tk, files[i], z);
     else {
-        xf_encoder e;
-        xf_encoder_init(&e, tk, lang, task, (size_t)seq, sink_write, z);
+        xf_exwriter e;
+        xf_exwriter_init(&e, tk, lang, task, (size_t)seq, sink_write, z);
         e.stride = (size_t)stride;
         e.line_by_line = lbl;
         e.group_lines = (size_t)group;
@@ -168,8 +168,8 @@ int main(int argc, char **argv)
             default: break;
             }
         }
-        xf_encoder_finish(&e);
-        xf_encoder_report(&e, nf == 1 ? files[0] : "all inputs");
+        xf_exwriter_finish(&e);
+        xf_exwriter_report(&e, nf == 1 ? files[0] : "all inputs");
         bytes = e.st.bytes;
     }
     xf_zout_commit(z);

@@ -4,7 +4,7 @@
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/mlmstep_lib.sh"
+. "$(dirname "$0")/mlmstep-lib.bash"
 cd "$tmp"
 mk_tiny m
 mk_examples ex.tsv 24 100 5
@@ -14,7 +14,13 @@ common=(--init m/config.json --tokenizer m/vocab.txt --batch 4 --seed 3)
 xf-mlmstep "${common[@]}" --steps 6 --threads 1 --hf-out t1 ex.tsv
 xf-mlmstep "${common[@]}" --steps 6 --threads 2 --hf-out t2 ex.tsv
 cmp t1/model.safetensors t2/model.safetensors
-test -s t1/config.json && test -s t1/vocab.txt
+# the tensor stream too, byte for byte (provenance leaves --threads out)
+mkdir a b
+(cd a && xf-mlmstep --init ../m/config.json --tokenizer ../m/vocab.txt --batch 4 --seed 3 \
+    --steps 6 --threads 1 -o s.xfts ../ex.tsv)
+(cd b && xf-mlmstep --init ../m/config.json --tokenizer ../m/vocab.txt --batch 4 --seed 3 \
+    --steps 6 --threads=2 -o s.xfts ../ex.tsv)
+cmp a/s.xfts b/s.xfts
 # another seed gives other weights
 xf-mlmstep "${common[@]}" --steps 6 --seed 4 --hf-out t3 ex.tsv
 ! cmp -s t1/model.safetensors t3/model.safetensors

@@ -4,7 +4,7 @@
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/mlmstep_lib.sh"
+. "$(dirname "$0")/mlmstep-lib.bash"
 cd "$tmp"
 mk_tiny m
 mk_examples ex.tsv 12 100 1

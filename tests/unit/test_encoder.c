@@ -225,14 +225,56 @@ Test(encoder, backward_from_hidden_matches_mlm_step)
     xf_encoder_free(e);
 }
 
+/* pooler (for task heads): L = Σ tanh(Wp·h[CLS] + bp)·r */
+static double pooled_loss(xf_encoder *e, const float *r)
+{
+    float pooled[B * 8];
+    xf_encoder_forward(e, ids_b, types, am, B, T, 0, 0);
+    xf_encoder_pool_forward(e, pooled);
+    double l = 0;
+    for (int i = 0; i < B * 8; i++) l += (double)pooled[i] * r[i];
+    return l;
+}
+
+Test(encoder, pooler_gradients)
+{
+    xf_encoder *e = tiny_model(0, 1, 12);
+    xf_encoder_enable_grads(e);
+    xf_encoder_zero_grads(e);
+    float r[B * 8], dh[B * T * 8];
+    for (int i = 0; i < B * 8; i++) r[i] = xf_hash_uniform(2, 9, i) - 0.5f;
+    pooled_loss(e, r);
+    memset(dh, 0, sizeof dh);
+    xf_encoder_pool_backward(e, dh, r);
+    xf_encoder_backward(e, dh);
+    const xf_enc_views *g = xf_encoder_grad_views(e), *w = xf_encoder_weights(e);
+    float *params[3] = {&w->pool_w[9], &w->pool_b[2], &w->layer[1].ao_w[5]};
+    float grads[3] = {g->pool_w[9], g->pool_b[2], g->layer[1].ao_w[5]};
+    for (int k = 0; k < 3; k++) {
+        float old = *params[k], h = 1e-2f;
+        *params[k] = old + h;
+        double lp = pooled_loss(e, r);
+        *params[k] = old - h;
+        double lm = pooled_loss(e, r);
+        *params[k] = old;
+        double fd = (lp - lm) / (2 * h);
+        cr_expect(grads[k] != 0.0f);
+        cr_expect(fabs(fd - grads[k]) <= 2e-4 + 1e-2 * fabs(fd), "pooler check %d: %g vs %g", k,
+                  grads[k], fd);
+    }
+    xf_encoder_free(e);
+}
+
 Test(encoder, recompute_and_threads_change_nothing)
 {
     float *ref = NULL;
     size_t n = 0;
-    for (int run = 0; run < 3; run++) {
+    /* all probs kept, none, one layer's (B·H·T·T floats, rounded to 16) */
+    size_t budgets[4] = {SIZE_MAX, 0, 144 * sizeof(float), SIZE_MAX};
+    for (int run = 0; run < 4; run++) {
         xf_encoder *e = tiny_model(1, 1, 9);
-        xf_encoder_set_recompute(e, run == 1);
-        int th = run == 2 ? 1 : 2;
+        xf_encoder_set_probs_budget(e, budgets[run]);
+        int th = run == 3 ? 1 : 2;
         omp_set_num_threads(th);
         xf_ops_set_threads(th);
         xf_encoder_enable_grads(e);

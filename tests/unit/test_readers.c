@@ -30,7 +30,7 @@ static void collect(void *ctx, const xf_example *ex)
 
 static xf_tokenizer *tk;
 static collected got;
-static xf_encoder enc;
+static xf_exwriter enc;
 
 static void setup(void)
 {
@@ -40,7 +40,7 @@ static void setup(void)
 
 static void start(xf_task task, size_t seq)
 {
-    xf_encoder_init(&enc, tk, "eng", task, seq, collect, &got);
+    xf_exwriter_init(&enc, tk, "eng", task, seq, collect, &got);
 }
 
 static char *tmp_with(const char *content)
@@ -56,7 +56,7 @@ static char *tmp_with(const char *content)
 
 /* Runs READ on a temp file holding CONTENT, unlinked before reading (so
  * that tests that die leave nothing) and read as /proc/self/fd/N. */
-static void run(void (*read)(xf_encoder *, const char *), const char *content)
+static void run(void (*read)(xf_exwriter *, const char *), const char *content)
 {
     char *path = tmp_with(content), proc[64];
     FILE *f = fopen(path, "r");
@@ -66,7 +66,7 @@ static void run(void (*read)(xf_encoder *, const char *), const char *content)
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(f));
     read(&enc, proc);
     fclose(f);
-    xf_encoder_finish(&enc);
+    xf_exwriter_finish(&enc);
 }
 
 static void assert_ids(const xf_example *ex, const int32_t *want, size_t n)
@@ -373,7 +373,7 @@ Test(readers, mlm_group_texts)
     xf_mlm_add_line(&enc, "the dog", 7, "L2");        /* 4 */
     xf_mlm_add_line(&enc, "   ", 3, "L-blank");       /* skipped */
     xf_mlm_add_line(&enc, "a mat", 5, "L3");          /* 4: 13 in all */
-    xf_encoder_finish(&enc);
+    xf_exwriter_finish(&enc);
     cr_assert_eq(got.n, 3);
     IDS(&got.v[0], CLS, THE, CAT, SAT);
     IDS(&got.v[1], SEP, CLS, THE, DOG);
@@ -392,7 +392,7 @@ Test(readers, mlm_group_batches_drop_each_remainder)
     xf_mlm_add_line(&enc, "the cat sat", 11, "L1");
     xf_mlm_add_line(&enc, "the dog", 7, "L2");   /* batch: 9 -> 2 blocks, 1 dropped */
     xf_mlm_add_line(&enc, "a mat", 5, "L3");     /* batch: 4 -> 1 block */
-    xf_encoder_finish(&enc);
+    xf_exwriter_finish(&enc);
     cr_assert_eq(got.n, 3);
     IDS(&got.v[2], CLS, A, MAT, SEP);
     cr_assert_str_eq(got.v[2].id, "L3");

@@ -1,0 +1,336 @@
+/* test_taskmodel.c — the task model as a whole (taskmodel.h, adapter_io.h):
+ * the adapter identity property at model level (zero up-projection ⇒ the
+ * final hidden states equal the base model's), a finite-difference check of
+ * the full model's loss (frozen base + adapter + head, dropout off) w.r.t.
+ * adapter and head parameters, training lowering the loss, bitwise
+ * reproducible training, the stream and AdapterHub round trips, and the
+ * import's refusal of adapter configs xf does not compute. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapter_io.h"
+#include "encoder.h"
+#include "evaluate.h"
+#include "rng.h"
+#include "safetensors.h"
+#include "taskmodel.h"
+#include "train_adapter.h"
+#include "util.h"
+
+static xf_enc_dims dims(void)
+{
+    return (xf_enc_dims){ .vocab = 40, .hidden = 16, .layers = 2, .heads = 2, .inter = 32,
+                          .max_pos = 32, .type_vocab = 2, .pad_id = 0, .roberta = 0,
+                          .ln_eps = 1e-12f, .p_hidden = 0.1f, .p_attn = 0.1f,
+                          .init_range = 0.3f };
+}
+
+static xf_encoder *base(uint64_t seed)
+{
+    xf_enc_dims d = dims();
+    xf_encoder *e = xf_encoder_new(&d, 1);
+    xf_encoder_init_random(e, seed);
+    return e;
+}
+
+/* N examples of TASK: [CLS] w.. [SEP], words of 1-2 subwords, labels from the ids */
+static xf_example *examples(xf_task task, int n, uint64_t seed)
+{
+    xf_example *v = calloc((size_t)n, sizeof *v);
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "s%d", i);
+        xf_ex_reset(&v[i], "eng", id, task);
+        int nw = 3 + i % 4, t = 1;
+        xf_ex_push_token(&v[i], 2, 0);
+        for (int w = 0; w < nw; w++) {
+            int len = 1 + (int)(xf_hash64(seed, 1, (uint64_t)(i * 100 + w)) % 2);
+            int32_t first = 5 + (int32_t)(xf_hash64(seed, 2, (uint64_t)(i * 100 + w)) % 30);
+            for (int k = 0; k < len; k++) xf_ex_push_token(&v[i], first + k, 0);
+            int32_t label = task == XF_TASK_POS ? first % 17 : task == XF_TASK_NER ? first % 7 : -1;
+            int32_t head = task == XF_TASK_DEP ? (w == 0 ? 0 : w) : -1;
+            int32_t rel = task == XF_TASK_DEP ? first % 37 : -1;
+            xf_ex_push_word(&v[i], t, t + len, label, head, rel);
+            t += len;
+        }
+        xf_ex_push_token(&v[i], 3, 0);
+        if (task == XF_TASK_NLI) v[i].label = i % 3;
+        if (task == XF_TASK_POS || task == XF_TASK_NER) v[i].has_labels = 1;
+    }
+    return v;
+}
+
+static const xf_example **ptrs(xf_example *v, int n)
+{
+    const xf_example **p = malloc(sizeof *p * (size_t)n);
+    for (int i = 0; i < n; i++) p[i] = &v[i];
+    return p;
+}
+
+static xf_taskmodel *model(xf_task task, uint64_t seed)
+{
+    xf_taskmodel *m = xf_tm_new(base(seed), "bert.", task);
+    xf_tm_add_task_adapter(m, xf_task_name(task), 4);
+    xf_tm_init_weights(m, seed + 1);
+    return m;
+}
+
+Test(taskmodel, identity_zero_up_projection)
+{
+    xf_example *ex = examples(XF_TASK_POS, 3, 5);
+    const xf_example **p = ptrs(ex, 3);
+    /* the base alone */
+    xf_encoder *e = base(9);
+    int T = 0;
+    for (int i = 0; i < 3; i++) if ((int)ex[i].n > T) T = (int)ex[i].n;
+    int32_t *ids = calloc((size_t)3 * T, sizeof *ids), *am = calloc((size_t)3 * T, sizeof *am);
+    for (int b = 0; b < 3; b++)
+        for (size_t t = 0; t < ex[b].n; t++) { ids[b * T + t] = ex[b].ids[t]; am[b * T + t] = 1; }
+    xf_encoder_forward(e, ids, NULL, am, 3, T, 0, 0);
+    size_t NC = (size_t)3 * T * 16;
+    float *ref = malloc(NC * sizeof(float));
+    memcpy(ref, xf_encoder_hidden(e), NC * sizeof(float));
+    xf_encoder_free(e);
+    /* base + a task adapter whose up-projection (weight and bias) is zero */
+    xf_taskmodel *m = model(XF_TASK_POS, 9);
+    for (int l = 0; l < m->L; l++) {
+        xf_bottleneck *b = &m->task_ad[l];
+        memset(b->up_w, 0, sizeof(float) * (size_t)b->C * b->D);
+        memset(b->up_b, 0, sizeof(float) * (size_t)b->C);
+    }
+    xf_tm_forward(m, p, 3, 0, 0, 0);
+    const float *hid = xf_encoder_hidden(m->enc);
+    double maxd = 0;
+    for (size_t i = 0; i < NC; i++) maxd = fmax(maxd, fabs((double)hid[i] - ref[i]));
+    cr_assert(maxd <= 1e-6, "zero up-projection changed the hidden states by %g", maxd);
+    /* and a non-zero one does change them (the check can fail) */
+    m->task_ad[0].up_b[0] = 0.5f;
+    xf_tm_forward(m, p, 3, 0, 0, 0);
+    hid = xf_encoder_hidden(m->enc);
+    maxd = 0;
+    for (size_t i = 0; i < NC; i++) maxd = fmax(maxd, fabs((double)hid[i] - ref[i]));
+    cr_assert(maxd > 1e-3, "a non-zero adapter left the hidden states unchanged");
+    xf_tm_free(m);
+    free(ref); free(ids); free(am); free(p);
+    xf_ex_free_all(ex, 3);
+}
+
+/* Full-model gradient vs central differences (dropout off), for a few
+ * elements of every trainable tensor. */
+static void fd_check(xf_task task)
+{
+    xf_example *ex = examples(task, 4, 11);
+    const xf_example **p = ptrs(ex, 4);
+    xf_taskmodel *m = model(task, 3);
+    if (task == XF_TASK_DEP)   /* zero init has no curvature to check: randomise */
+        for (int i = 0; i < 1; i++) {
+            float *w = m->dep.params;
+            size_t n = (size_t)17 * 16 + (size_t)37 * 17 * 17;
+            for (size_t k = 0; k < n; k++) w[k] = 0.2f * (2 * xf_hash_uniform(4, 4, k) - 1);
+        }
+    xf_tm_enable_training(m);
+    xf_tm_zero_grads(m);
+    xf_tm_forward(m, p, 4, 0, 0, 1);
+    int checked = 0;
+    for (int i = 0; i < m->npar; i++) {
+        xf_tm_param *q = &m->par[i];
+        for (int k = 0; k < 3; k++) {
+            size_t j = (size_t)xf_hash64(7, (uint64_t)i, (uint64_t)k) % q->n;
+            float save = q->data[j];
+            double h = 1e-2;
+            q->data[j] = save + (float)h;
+            double lp = xf_tm_forward(m, p, 4, 0, 0, 0);
+            q->data[j] = save - (float)h;
+            double lm = xf_tm_forward(m, p, 4, 0, 0, 0);
+            q->data[j] = save;
+            double fd = (lp - lm) / (2 * h), g = q->grad[j];
+            cr_assert(fabs(g - fd) <= 2e-3 + 2e-2 * fmax(fabs(g), fabs(fd)),
+                      "%s %s[%zu]: gradient %g, finite difference %g", xf_task_name(task),
+                      q->name, j, g, fd);
+            checked++;
+        }
+    }
+    cr_assert(checked >= 6);
+    xf_tm_free(m);
+    free(p);
+    xf_ex_free_all(ex, 4);
+}
+
+Test(taskmodel, fd_pos) { fd_check(XF_TASK_POS); }
+Test(taskmodel, fd_nli) { fd_check(XF_TASK_NLI); }
+Test(taskmodel, fd_dep) { fd_check(XF_TASK_DEP); }
+
+static xf_train_opts quick_opts(void)
+{
+    xf_train_opts o = xf_train_defaults(XF_TASK_POS);
+    o.batch = 4;
+    o.epochs = 20;
+    o.lr = 3e-2f;
+    o.seed = 3;
+    return o;
+}
+
+Test(taskmodel, training_lowers_loss_and_is_reproducible)
+{
+    xf_example *ex = examples(XF_TASK_POS, 16, 21);
+    xf_train_opts o = quick_opts();
+    xf_taskmodel *a = model(XF_TASK_POS, 5), *b = model(XF_TASK_POS, 5);
+    xf_train_result ra = xf_train_adapter(a, ex, 16, NULL, 0, &o);
+    xf_train_result rb = xf_train_adapter(b, ex, 16, NULL, 0, &o);
+    cr_assert_eq(ra.last_loss, rb.last_loss);
+    cr_assert(ra.last_loss < 0.8 * ra.first_loss, "loss %g -> %g", ra.first_loss, ra.last_loss);
+    cr_assert_eq(ra.steps, 80);
+    for (int i = 0; i < a->npar; i++)
+        cr_assert(!memcmp(a->par[i].data, b->par[i].data, sizeof(float) * a->par[i].n),
+                  "%s differs between two runs with one seed", a->par[i].name);
+    xf_tm_free(a);
+    xf_tm_free(b);
+    xf_ex_free_all(ex, 16);
+}
+
+static void same_logits(xf_taskmodel *a, xf_taskmodel *b, xf_example *ex, int n)
+{
+    const xf_example **p = ptrs(ex, n);
+    xf_tm_forward(a, p, n, 0, 0, 0);
+    size_t words = 0;
+    for (int i = 0; i < n; i++) words += ex[i].nwords;
+    size_t nl = words * 17;
+    float *la = malloc(nl * sizeof(float));
+    memcpy(la, a->logits, nl * sizeof(float));
+    xf_tm_forward(b, p, n, 0, 0, 0);
+    cr_assert(!memcmp(la, b->logits, nl * sizeof(float)), "logits differ after the round trip");
+    free(la);
+    free(p);
+}
+
+Test(taskmodel, stream_and_hub_round_trip)
+{
+    char dir[] = "/tmp/xf_tm_XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char sp[256], hp[256];
+    snprintf(sp, sizeof sp, "%s/pos.xfts", dir);
+    snprintf(hp, sizeof hp, "%s/hub", dir);
+    xf_example *ex = examples(XF_TASK_POS, 6, 2);
+    xf_taskmodel *m = model(XF_TASK_POS, 8);
+    xf_tm_list_params(m);
+    xf_config cfg = {0};
+    snprintf(cfg.model_type, sizeof cfg.model_type, "bert");
+    cfg.vocab_size = 40; cfg.hidden_size = 16; cfg.num_hidden_layers = 2;
+    cfg.num_attention_heads = 2; cfg.intermediate_size = 32; cfg.max_position_embeddings = 32;
+    cfg.type_vocab_size = 2; cfg.layer_norm_eps = 1e-12; cfg.initializer_range = 0.3;
+    snprintf(cfg.hidden_act, sizeof cfg.hidden_act, "gelu");
+    xf_tm_save_stream(sp, m, &cfg, 1, NULL);
+    xf_tm_save_hub(hp, m, &cfg);
+    const char *paths[2] = { sp, hp };
+    for (int k = 0; k < 2; k++) {
+        xf_adapter_file *f = xf_adapter_file_load(paths[k], "bert.");
+        cr_assert_eq(f->task, XF_TASK_POS);
+        cr_assert_eq(f->reduction, 4);
+        cr_assert_str_eq(f->name, "pos");
+        xf_taskmodel *b = xf_tm_new(base(8), "bert.", XF_TASK_POS);
+        xf_tm_load_task(b, f, paths[k]);
+        same_logits(m, b, ex, 6);
+        xf_tm_free(b);
+        xf_adapter_file_free(f);
+    }
+    /* the folder holds AdapterHub's names */
+    xf_tensorset *ts = xf_tset_new();
+    char p[300];
+    snprintf(p, sizeof p, "%s/adapter.safetensors", hp);
+    xf_safetensors_read_into(p, ts, NULL);
+    cr_assert(xf_tset_get(ts, "bert.encoder.layer.1.output.adapters.pos.adapter_down.0.weight"));
+    cr_assert(xf_tset_get(ts, "bert.encoder.layer.0.output.adapters.pos.adapter_up.bias"));
+    cr_assert_eq(ts->n, 8);
+    xf_tset_free(ts);
+    xf_tm_free(m);
+    xf_ex_free_all(ex, 6);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static char refuse_dir[] = "/tmp/xf_tm_XXXXXX";
+static void refuse_cleanup(void)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/adapter_config.json", refuse_dir);
+    unlink(p);
+    rmdir(refuse_dir);
+}
+
+Test(taskmodel, hub_import_refuses_other_adapters, .exit_code = 1)
+{
+    char *dir = refuse_dir;
+    cr_assert(mkdtemp(dir));
+    atexit(refuse_cleanup);
+    char p[256];
+    snprintf(p, sizeof p, "%s/adapter_config.json", dir);
+    FILE *f = fopen(p, "w");
+    fputs("{\"config\": {\"architecture\": \"bottleneck\", \"mh_adapter\": true, "
+          "\"output_adapter\": true, \"original_ln_before\": true, \"original_ln_after\": true,"
+          " \"residual_before_ln\": true, \"non_linearity\": \"relu\", \"reduction_factor\": 4},"
+          " \"name\": \"x\"}\n", f);
+    fclose(f);
+    xf_adapter_file_load(dir, "bert.");   /* Houlsby-like (mh_adapter): dies */
+}
+
+/* The parser learns a positional rule through the frozen base: every word's
+ * head is its left neighbour (the first word's is the root).  UAS on the
+ * training sentences must get far above the 1/(n+1) of guessing. */
+Test(taskmodel, dep_learns_left_neighbour_heads)
+{
+    xf_example *ex = examples(XF_TASK_DEP, 24, 31);
+    xf_train_opts o = quick_opts();
+    o.epochs = 30;
+    o.lr = 1e-2f;
+    xf_taskmodel *m = model(XF_TASK_DEP, 6);
+    xf_train_adapter(m, ex, 24, NULL, 0, &o);
+    xf_eval_opts eo = xf_eval_defaults();
+    xf_eval_result r = xf_evaluate(m, ex, 24, &eo);
+    cr_assert_str_eq(r.metric[0], "uas");
+    cr_assert(r.value[0].value > 45, "UAS %g on the training sentences (chance ~20)", r.value[0].value);
+    xf_tm_free(m);
+    xf_ex_free_all(ex, 24);
+}
+
+/* Language adapters train through the MLM head: the adapter gradients that
+ * xf_encoder_mlm_step's backward delivers through the FFN hook match finite
+ * differences of the MLM loss (frozen base, dropout off). */
+Test(taskmodel, mlm_adapter_gradients)
+{
+    xf_taskmodel *m = xf_tm_new(base(12), "bert.", XF_TASK_MLM);
+    xf_tm_add_task_adapter(m, "yor", 4);
+    xf_tm_init_weights(m, 2);
+    xf_tm_enable_training(m);
+    for (int i = 0; i < m->npar; i++)
+        for (size_t k = 0; k < m->par[i].n; k++)
+            m->par[i].data[k] = 0.3f * (2 * xf_hash_uniform(5, (uint64_t)i, k) - 1);
+    cr_assert_eq(m->npar, 8);   /* adapter only: no head, nothing of the base */
+    const int32_t ids[2 * 6] = { 2, 7, 4, 9, 11, 3, 2, 8, 12, 4, 3, 0 };
+    const int32_t am[2 * 6] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+    const int32_t pos[3] = { 2, 3, 9 }, lab[3] = { 13, 21, 30 };
+    xf_tm_zero_grads(m);
+    xf_encoder_forward(m->enc, ids, NULL, am, 2, 6, 0, 0);
+    xf_encoder_mlm_step(m->enc, pos, lab, 3, 1, NULL);
+    for (int i = 0; i < m->npar; i++) {
+        xf_tm_param *q = &m->par[i];
+        size_t j = (size_t)xf_hash64(3, (uint64_t)i, 0) % q->n;
+        float save = q->data[j];
+        double h = 1e-2, l[2];
+        for (int s = 0; s < 2; s++) {
+            q->data[j] = save + (float)(s ? -h : h);
+            xf_encoder_forward(m->enc, ids, NULL, am, 2, 6, 0, 0);
+            l[s] = xf_encoder_mlm_step(m->enc, pos, lab, 3, 0, NULL);
+        }
+        q->data[j] = save;
+        double fd = (l[0] - l[1]) / (2 * h), g = q->grad[j];
+        cr_assert(fabs(g - fd) <= 2e-3 + 2e-2 * fmax(fabs(g), fabs(fd)), "%s[%zu]: %g vs %g",
+                  q->name, j, g, fd);
+    }
+    xf_tm_free(m);
+}
