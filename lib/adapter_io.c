@@ -259,8 +259,12 @@ static int check_pfeiffer(json_t *c, const char *src)
     if (sc && json_is_number(sc) && json_number_value(sc) != 1.0)
         die("%s: adapter_config.json: scaling must be 1.0", src);
     json_t *inv = json_object_get(c, "inv_adapter");
-    if (inv && !json_is_null(inv))
-        die("%s: adapter_config.json: invertible adapters are not supported by xf-eval yet", src);
+    if (inv && !json_is_null(inv)) {   /* pfeiffer+inv: NICE with reduction 2 */
+        const char *iv = json_string_value(inv);
+        json_t *ir = json_object_get(c, "inv_adapter_reduction_factor");
+        if (!iv || strcmp(iv, "nice") || !json_is_number(ir) || json_number_value(ir) != 2)
+            die("%s: adapter_config.json: only the \"nice\" invertible adapter with reduction 2 is supported", src);
+    }
     json_t *r = json_object_get(c, "reduction_factor");
     if (!json_is_integer(r) && !(json_is_real(r) && json_real_value(r) == (int)json_real_value(r)))
         die("%s: adapter_config.json: reduction_factor must be an integer", src);

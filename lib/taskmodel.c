@@ -53,10 +53,12 @@ static void free_adapters(xf_bottleneck *b, int L)
 void xf_tm_free(xf_taskmodel *m)
 {
     if (!m) return;
-    xf_encoder_set_ffn_hook(m->enc, NULL);
-    xf_encoder_free(m->enc);
+    xf_encoder_free(m->enc);   /* first: it points at our hooks */
     xf_adapter_set_free(&m->set);
-    for (int k = 0; k < m->nlang; k++) free_adapters(m->lang[k].layer, m->L);
+    for (int k = 0; k < m->nlang; k++) {
+        free_adapters(m->lang[k].layer, m->L);
+        if (m->lang[k].inv) { xf_invadapter_free(m->lang[k].inv); free(m->lang[k].inv); }
+    }
     free_adapters(m->task_ad, m->L);
     switch (m->task) {
     case XF_TASK_POS: case XF_TASK_NER: xf_tag_head_free(&m->tag); break;
@@ -120,6 +122,28 @@ void xf_tm_add_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts, c
     for (int l = 0; l < m->L; l++) xf_bottleneck_init(&lg->layer[l], name, l, m->C, red, 0);
     load_bottlenecks(m, lg->layer, ts, src);
     for (int l = 0; l < m->L; l++) xf_adapter_layer_push(&m->set.layer[l], &lg->layer[l]);
+    char key[256];
+    if ((size_t)snprintf(key, sizeof key, "%sinvertible_adapters.%s.F.0.weight", m->prefix, name) >= sizeof key)
+        die("%s: adapter name too long", src);
+    if (!xf_tset_get(ts, key)) return;
+    lg->inv = xcalloc(1, sizeof *lg->inv);
+    xf_invadapter_init(lg->inv, name, m->C, 0);
+    xf_adapter_tensor at[8];
+    int nt = xf_invadapter_tensors(lg->inv, at);
+    for (int i = 0; i < nt; i++) {
+        if ((size_t)snprintf(key, sizeof key, "%s%s", m->prefix, at[i].name) >= sizeof key)
+            die("%s: tensor name too long", src);
+        xf_tensor *t = xf_tset_get(ts, key);
+        if (!t) die("%s: tensor %s: missing", src, key);
+        if (t->dtype != XF_F32) xf_tensor_to_f32(t);
+        size_t n = (size_t)at[i].shape[0] * (size_t)(at[i].ndim == 2 ? at[i].shape[1] : 1);
+        if (xf_tensor_numel(t) != n || t->ndim != at[i].ndim || t->shape[0] != at[i].shape[0])
+            die("%s: tensor %s: wrong shape", src, key);
+        memcpy(at[i].data, t->data, sizeof(float) * n);
+    }
+    lg->emb = (xf_emb_hook){ .ctx = lg->inv, .forward = xf_invadapter_emb_forward,
+                             .backward = xf_invadapter_emb_backward };
+    xf_encoder_set_emb_hook(m->enc, &lg->emb);
 }
 
 void xf_tm_add_task_adapter(xf_taskmodel *m, const char *name, int reduction)

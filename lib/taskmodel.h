@@ -52,6 +52,8 @@ typedef struct xf_tm_param {
 typedef struct xf_tm_lang {
     char name[XF_ADAPTER_NAME_MAX];   /* adapter name; also its language code */
     xf_bottleneck *layer;             /* [L] */
+    xf_invadapter *inv;               /* pfeiffer+inv: on the embeddings; NULL if none */
+    xf_emb_hook emb;
 } xf_tm_lang;
 
 typedef struct xf_taskmodel {
@@ -98,8 +100,10 @@ int xf_tm_head_labels(xf_task task);
 xf_taskmodel *xf_tm_new(xf_encoder *enc, const char *prefix, xf_task task);
 void xf_tm_free(xf_taskmodel *m);
 /* Adds a frozen language adapter (tensors copied from TS, AdapterHub names
- * under m->prefix, name NAME).  Dies when a second one is added: several
- * language adapters need AdapterFusion. */
+ * under m->prefix, name NAME), with its invertible adapter when TS holds
+ * one ("invertible_adapters.NAME.*": applied to the embedding output, as
+ * the adapters library does for task inference).  Dies when a second one is
+ * added: several language adapters need AdapterFusion. */
 void xf_tm_add_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts, const char *src);
 /* Adds the task adapter NAME with REDUCTION (reduction 0 = no adapter,
  * head only), pushed last on every layer's stack. */

@@ -334,3 +334,68 @@ Test(taskmodel, mlm_adapter_gradients)
     }
     xf_tm_free(m);
 }
+
+static void tset_put(xf_tensorset *s, const char *name, int ndim, int64_t d0, int64_t d1,
+                     float scale, uint64_t seed)
+{
+    xf_tensor t = {0};
+    t.name = strdup(name);
+    t.dtype = XF_F32;
+    t.ndim = ndim;
+    t.shape[0] = d0;
+    t.shape[1] = d1;
+    size_t n = (size_t)d0 * (size_t)(ndim == 2 ? d1 : 1);
+    t.nbytes = n * sizeof(float);
+    t.data = xmalloc_aligned(t.nbytes);
+    for (size_t i = 0; i < n; i++) ((float *)t.data)[i] = scale * (2 * xf_hash_uniform(seed, 1, i) - 1);
+    xf_tset_add(s, &t);
+}
+
+/* A pfeiffer+inv language adapter: with zero bottleneck up-projections and
+ * a zero invertible adapter the model is the base; a non-zero invertible
+ * adapter (applied to the embeddings) changes the hidden states. */
+static double lang_inv_diff(float inv_scale)
+{
+    xf_tensorset *ts = xf_tset_new();
+    char n[160];
+    for (int l = 0; l < 2; l++) {
+        snprintf(n, sizeof n, "bert.encoder.layer.%d.output.adapters.yor.adapter_down.0.weight", l);
+        tset_put(ts, n, 2, 4, 16, 0.3f, 1);
+        snprintf(n, sizeof n, "bert.encoder.layer.%d.output.adapters.yor.adapter_down.0.bias", l);
+        tset_put(ts, n, 1, 4, 0, 0.3f, 2);
+        snprintf(n, sizeof n, "bert.encoder.layer.%d.output.adapters.yor.adapter_up.weight", l);
+        tset_put(ts, n, 2, 16, 4, 0, 3);
+        snprintf(n, sizeof n, "bert.encoder.layer.%d.output.adapters.yor.adapter_up.bias", l);
+        tset_put(ts, n, 1, 16, 0, 0, 4);
+    }
+    /* F: Linear(8 -> 4) ReLU Linear(4 -> 8); G likewise (C = 16) */
+    const char *part[4] = { "0.weight", "0.bias", "2.weight", "2.bias" };
+    int64_t shp[4][2] = { { 4, 8 }, { 4, 0 }, { 8, 4 }, { 8, 0 } };
+    for (int f = 0; f < 2; f++)
+        for (int k = 0; k < 4; k++) {
+            snprintf(n, sizeof n, "bert.invertible_adapters.yor.%c.%s", f ? 'G' : 'F', part[k]);
+            tset_put(ts, n, k % 2 ? 1 : 2, shp[k][0], shp[k][1], inv_scale, (uint64_t)(10 + f * 4 + k));
+        }
+    const int32_t ids[6] = { 2, 7, 4, 9, 11, 3 };
+    xf_encoder *e = base(14);
+    xf_encoder_forward(e, ids, NULL, NULL, 1, 6, 0, 0);
+    float ref[6 * 16];
+    memcpy(ref, xf_encoder_hidden(e), sizeof ref);
+    xf_encoder_free(e);
+    xf_taskmodel *m = xf_tm_new(base(14), "bert.", XF_TASK_POS);
+    xf_tm_add_lang(m, "yor", ts, "test");
+    cr_assert(m->lang[0].inv != NULL);
+    xf_encoder_forward(m->enc, ids, NULL, NULL, 1, 6, 0, 0);
+    const float *hid = xf_encoder_hidden(m->enc);
+    double d = 0;
+    for (int i = 0; i < 6 * 16; i++) d = fmax(d, fabs((double)hid[i] - ref[i]));
+    xf_tm_free(m);
+    xf_tset_free(ts);
+    return d;
+}
+
+Test(taskmodel, lang_adapter_with_invertible_part)
+{
+    cr_assert(lang_inv_diff(0) <= 1e-6, "zero adapters changed the model: %g", lang_inv_diff(0));
+    cr_assert(lang_inv_diff(0.5f) > 1e-3, "the invertible adapter had no effect");
+}
