@@ -18,7 +18,7 @@ done > "$tmp/train.tsv"
 for l in por_bosque swe_talbanken; do
   xf-tokenize -q --tokenizer "$TINY/vocab.txt" --task dep --seq 128 --lang "${l%_*}" "$ud/$l/test.conllu.zst"
 done > "$tmp/target.tsv"
-xf-adapt -q -m "$TINY/tiny.xfts" --task dep --max-per-lang 300 --epochs 3 --lr 2e-3 --batch 12 \
+xf-adapt -q -m "$TINY/tiny.xfts" --task dep --max-per-lang 200 --epochs 3 --lr 2e-3 --batch 12 \
   --seq 128 -o "$tmp/dep.xfts" "$tmp/train.tsv"
 xf-eval -q -m "$TINY/tiny.xfts" -a "$tmp/dep.xfts" --model-name tiny "$tmp/target.tsv" > "$tmp/greedy.tsv"
 xf-eval -q -m "$TINY/tiny.xfts" -a "$tmp/dep.xfts" --model-name tiny --decode mst "$tmp/target.tsv" > "$tmp/mst.tsv"

@@ -14,7 +14,7 @@ ner=$XF_DATA/ner
 tok() { xf-tokenize -q --tokenizer "$TINY/vocab.txt" "$@"; }
 for l in eng deu fra spa nld; do tok --task ner --seq 128 --lang "$l" "$ner/$l/train.iob.zst"; done > "$tmp/ner_train.tsv"
 for l in por ita afr; do tok --task ner --seq 128 --lang "$l" "$ner/$l/dev.iob.zst"; done > "$tmp/ner_target.tsv"
-xf-adapt -q -m "$TINY/tiny.xfts" --task ner --max-per-lang 400 --epochs 8 --lr 5e-3 --batch 16 \
+xf-adapt -q -m "$TINY/tiny.xfts" --task ner --max-per-lang 200 --epochs 5 --lr 5e-3 --batch 16 \
   --seq 128 -o "$tmp/ner.xfts" "$tmp/ner_train.tsv"
 xf-eval -m "$TINY/tiny.xfts" -a "$tmp/ner.xfts" --model-name tiny "$tmp/ner_target.tsv" > "$tmp/ner.tsv"
 cat "$tmp/ner.tsv"

@@ -16,7 +16,7 @@ done > "$tmp/train.tsv"
 for l in por_bosque swe_talbanken; do
   xf-tokenize -q --tokenizer "$TINY/vocab.txt" --task pos --seq 128 --lang "${l%_*}" "$ud/$l/test.conllu.zst"
 done > "$tmp/target.tsv"
-xf-adapt -q -m "$TINY/tiny.xfts" --task pos --max-per-lang 300 --epochs 5 --lr 3e-3 --batch 16 \
+xf-adapt -q -m "$TINY/tiny.xfts" --task pos --max-per-lang 150 --epochs 4 --lr 5e-3 --batch 16 \
   --seq 128 --seed 1 -o "$tmp/pos.xfts" "$tmp/train.tsv"
 xf-eval -m "$TINY/tiny.xfts" -a "$tmp/pos.xfts" --model-name tiny "$tmp/target.tsv" > "$tmp/rows.tsv"
 cat "$tmp/rows.tsv"
