@@ -429,7 +429,7 @@ void xf_mlm_train(xf_encoder *e, const xf_config *cfg, const xf_mlm_data *d,
         st->masked_total += M;
         if (log) {
             xf_tsv_putf(log, "%ld", s + 1);
-            xf_tsv_putf(log, "%.9g", lr);
+            xf_tsv_putf(log, "%.7g", lr);
             xf_tsv_putf(log, "%.6f", loss);
             xf_tsv_putf(log, "%d", M);
             xf_tsv_putf(log, "%.3f", dt);
