@@ -40,6 +40,7 @@ void xf_init(int argc, char **argv)
     if (argc > 0 && argv[0]) {
         const char *s = strrchr(argv[0], '/');
         xf_progname = s ? s + 1 : argv[0];
+        argv[0] = (char *)xf_progname;   /* getopt's messages use argv[0] */
     }
     /* The recorded command line leaves out the options that cannot change
      * any output (--threads, -q, -v), so provenance headers, and with them
