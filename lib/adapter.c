@@ -515,3 +515,18 @@ void xf_invadapter_emb_backward(void *ctx, float *dx, const float *dy, const flo
     if (C != a->C) die("invertible adapter %s: hidden %d, model has %d", a->name, a->C, C);
     xf_invadapter_backward(a, dx, dy, N);
 }
+
+void xf_invadapter_head_forward(void *ctx, float *y, const float *x, int M, int C)
+{
+    xf_invadapter *a = ctx;
+    if (C != a->C) die("invertible adapter %s: hidden %d, model has %d", a->name, a->C, C);
+    xf_invadapter_inverse(a, y, x, M);
+}
+
+void xf_invadapter_head_backward(void *ctx, float *dx, const float *dy, const float *x, int M, int C)
+{
+    xf_invadapter *a = ctx;
+    (void)x;
+    if (C != a->C) die("invertible adapter %s: hidden %d, model has %d", a->name, a->C, C);
+    xf_invadapter_inverse_backward(a, dx, dy, M);
+}

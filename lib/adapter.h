@@ -174,5 +174,9 @@ void xf_invadapter_inverse_backward(xf_invadapter *a, float *dy, const float *dx
 /* encoder.h xf_emb_hook functions (ctx = the xf_invadapter). */
 void xf_invadapter_emb_forward(void *ctx, float *y, const float *x, int N, int C, int train);
 void xf_invadapter_emb_backward(void *ctx, float *dx, const float *dy, const float *x, int N, int C);
+/* encoder.h xf_head_hook functions (ctx = the xf_invadapter): the inverse
+ * before the MLM head, and its backward. */
+void xf_invadapter_head_forward(void *ctx, float *y, const float *x, int M, int C);
+void xf_invadapter_head_backward(void *ctx, float *dx, const float *dy, const float *x, int M, int C);
 
 #endif

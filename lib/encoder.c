@@ -41,6 +41,7 @@ struct xf_encoder {
     xf_enc_views w, g;
     const xf_ffn_hook *ffn_hook;
     const xf_emb_hook *emb_hook;
+    const xf_head_hook *head_hook;
     size_t probs_budget;     /* bytes of attention probs kept per layer */
 
     /* activations, sized for cap_N tokens / cap_B×cap_T */
@@ -59,6 +60,7 @@ struct xf_encoder {
     /* MLM head, sized for cap_M rows */
     int cap_M;
     float *hm, *ht, *hu, *hz, *hd, *hmean, *hrstd, *logits, *dlogits;
+    float *hx;               /* [cap_M,C] gathered rows before the head hook (hook only) */
     /* pooler */
     float *pool_in, *pooled;
     int pool_B;
@@ -202,7 +204,8 @@ static void free_head(xf_encoder *e)
     free(e->hm);
     free(e->logits);
     free(e->dlogits);
-    e->hm = e->logits = e->dlogits = NULL;
+    free(e->hx);
+    e->hm = e->logits = e->dlogits = e->hx = NULL;
     e->cap_M = 0;
 }
 
@@ -310,6 +313,7 @@ void xf_encoder_set_emb_hook(xf_encoder *e, const xf_emb_hook *h)
     e->emb_hook = h;
     if (e->cap_B) free_acts(e);   /* x0 gets its own buffer */
 }
+void xf_encoder_set_head_hook(xf_encoder *e, const xf_head_hook *h) { e->head_hook = h; }
 void xf_encoder_set_probs_budget(xf_encoder *e, size_t bytes)
 {
     e->probs_budget = bytes;
@@ -660,10 +664,14 @@ float xf_encoder_mlm_step(xf_encoder *e, const int32_t *pos, const int32_t *labe
     const xf_enc_views *w = &e->w;
     const xf_enc_views *g = e->grads ? &e->g : NULL;
     const float *hid = xf_encoder_hidden(e);
+    const xf_head_hook *hook = e->head_hook;
+    if (hook && !e->hx) e->hx = xmalloc_aligned(xmul(xmul((size_t)e->cap_M, (size_t)C), sizeof(float)));
+    float *gather = hook ? e->hx : e->hm;   /* with a hook: hm = f(hx) */
     for (int m = 0; m < M; m++) {
         if (pos[m] < 0 || pos[m] >= N) die("mlm head: position %d outside the batch", (int)pos[m]);
-        memcpy(e->hm + (size_t)m * C, hid + (size_t)pos[m] * C, (size_t)C * sizeof(float));
+        memcpy(gather + (size_t)m * C, hid + (size_t)pos[m] * C, (size_t)C * sizeof(float));
     }
+    if (hook) hook->forward(hook->ctx, e->hm, e->hx, M, C);
     /* BertPredictionHeadTransform (dense → gelu → LN), then decoder + bias,
      * on the gathered rows only */
     size_t MC = (size_t)M * C;
@@ -699,6 +707,11 @@ float xf_encoder_mlm_step(xf_encoder *e, const int32_t *pos, const int32_t *labe
     zero(dhm, MC);
     linear_backward(dhm, g ? g->head_w : NULL, g ? g->head_b : NULL, dt, e->hm, w->head_w, M,
                     C, C);
+    if (hook) {   /* dz is free again: it takes the gradient of the gathered rows */
+        zero(dz, MC);
+        hook->backward(hook->ctx, dz, dhm, e->hx, M, C);
+        dhm = dz;
+    }
     float *dhidden = xmalloc_aligned(xmul(xmul((size_t)N, (size_t)C), sizeof(float)));
     zero(dhidden, (size_t)N * C);
     for (int m = 0; m < M; m++) {   /* in order: repeated positions add up deterministically */

@@ -39,6 +39,13 @@
  *    saved copies, valid until the next forward.
  *  - xf_emb_hook transforms the embedding output (after dropout) before
  *    layer 0 (invertible adapters): forward y = f(x), backward dx += ...
+ *  - xf_head_hook transforms the final hidden states of the masked rows
+ *    before the MLM head (the inverse of an invertible adapter, as the
+ *    adapters library's `rev=True` call before the LM head): on the M
+ *    gathered rows only (row-wise, so the same as on all rows), forward
+ *    y = f(x), backward dx += ... .  Only xf_encoder_mlm_step calls it;
+ *    xf_encoder_hidden() stays the untransformed states.  Without a hook the
+ *    head reads the gathered rows directly (the same bits as before hooks).
  *  - frozen base (xf_encoder_freeze): the backward still propagates through
  *    every layer (so hooks and heads get gradients) but computes no
  *    parameter gradient of the base (dgrad-only GEMMs) and no gradient arena
@@ -68,6 +75,14 @@ typedef struct xf_emb_hook {
     /* dx[N,C] += ∂f/∂x ᵀ dy  (dx zeroed by the encoder) */
     void (*backward)(void *ctx, float *dx, const float *dy, const float *x, int N, int C);
 } xf_emb_hook;
+
+typedef struct xf_head_hook {
+    void *ctx;
+    /* y[M,C] = f(x[M,C]), the M gathered masked rows */
+    void (*forward)(void *ctx, float *y, const float *x, int M, int C);
+    /* dx[M,C] += ∂f/∂x ᵀ dy  (dx zeroed by the encoder; after forward) */
+    void (*backward)(void *ctx, float *dx, const float *dy, const float *x, int M, int C);
+} xf_head_hook;
 
 /* The shape of a model (from config.json, see xf_encoder_dims_from_config in
  * encoder_io.h). */
@@ -151,6 +166,7 @@ void xf_encoder_zero_grads(xf_encoder *e);
 void xf_encoder_freeze(xf_encoder *e);
 void xf_encoder_set_ffn_hook(xf_encoder *e, const xf_ffn_hook *h);   /* NULL = plain LN */
 void xf_encoder_set_emb_hook(xf_encoder *e, const xf_emb_hook *h);   /* NULL = identity */
+void xf_encoder_set_head_hook(xf_encoder *e, const xf_head_hook *h); /* NULL = identity */
 /* Sizes the activation arena for batches up to B×T (grows on demand in
  * forward too; call it first to fail early with the size asked). */
 void xf_encoder_reserve(xf_encoder *e, int B, int T);

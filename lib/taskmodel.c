@@ -60,6 +60,7 @@ void xf_tm_free(xf_taskmodel *m)
         if (m->lang[k].inv) { xf_invadapter_free(m->lang[k].inv); free(m->lang[k].inv); }
     }
     free_adapters(m->task_ad, m->L);
+    if (m->task_inv) { xf_invadapter_free(m->task_inv); free(m->task_inv); }
     switch (m->task) {
     case XF_TASK_POS: case XF_TASK_NER: xf_tag_head_free(&m->tag); break;
     case XF_TASK_NLI: xf_cls_head_free(&m->cls); break;
@@ -158,8 +159,25 @@ void xf_tm_add_task_adapter(xf_taskmodel *m, const char *name, int reduction)
     }
 }
 
+void xf_tm_add_task_invadapter(xf_taskmodel *m)
+{
+    if (m->task != XF_TASK_MLM || !m->task_ad)
+        die("an invertible adapter is trained only with a language adapter (task mlm)");
+    if (m->nlang) die("an invertible language adapter cannot be trained on top of another language adapter");
+    if (m->task_inv) return;
+    m->task_inv = xcalloc(1, sizeof *m->task_inv);
+    xf_invadapter_init(m->task_inv, m->name, m->C, 1);
+    m->inv_emb = (xf_emb_hook){ .ctx = m->task_inv, .forward = xf_invadapter_emb_forward,
+                                .backward = xf_invadapter_emb_backward };
+    m->inv_head = (xf_head_hook){ .ctx = m->task_inv, .forward = xf_invadapter_head_forward,
+                                  .backward = xf_invadapter_head_backward };
+    xf_encoder_set_emb_hook(m->enc, &m->inv_emb);
+    xf_encoder_set_head_hook(m->enc, &m->inv_head);
+}
+
 void xf_tm_init_weights(xf_taskmodel *m, uint64_t seed)
 {
+    if (m->task_inv) xf_invadapter_init_weights(m->task_inv, seed);
     float std = xf_encoder_dims(m->enc)->init_range;
     if (m->task_ad)
         for (int l = 0; l < m->L; l++) xf_bottleneck_init_weights(&m->task_ad[l], seed);
@@ -211,6 +229,17 @@ void xf_tm_list_params(xf_taskmodel *m)
                         at[i].shape[1], 0);
             }
         }
+    if (m->task_inv) {
+        xf_adapter_tensor at[8];
+        int nt = xf_invadapter_tensors(m->task_inv, at);
+        for (int i = 0; i < nt; i++) {
+            char key[192];
+            if ((size_t)snprintf(key, sizeof key, "%s%s", m->prefix, at[i].name) >= sizeof key)
+                die("task model: tensor name too long: %s", at[i].name);
+            add_par(m, key, at[i].data, at[i].grad, at[i].ndim, at[i].shape[0],
+                    at[i].shape[1], 0);
+        }
+    }
     int H = m->C;
     switch (m->task) {
     case XF_TASK_POS: case XF_TASK_NER: {

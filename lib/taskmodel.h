@@ -70,6 +70,12 @@ typedef struct xf_taskmodel {
     int nlang;
     xf_tm_lang lang[XF_TM_MAX_LANG];
     xf_bottleneck *task_ad;           /* [L]; NULL = no task adapter (head only) */
+    /* mlm + --inv (pfeiffer+inv language adapter being trained): its
+     * invertible adapter, forward on the embeddings and inverse before the
+     * MLM head; NULL otherwise */
+    xf_invadapter *task_inv;
+    xf_emb_hook inv_emb;
+    xf_head_hook inv_head;
     /* the head of TASK (one of these is used) */
     xf_tag_head tag;
     xf_cls_head cls;
@@ -108,7 +114,15 @@ void xf_tm_add_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts, c
 /* Adds the task adapter NAME with REDUCTION (reduction 0 = no adapter,
  * head only), pushed last on every layer's stack. */
 void xf_tm_add_task_adapter(xf_taskmodel *m, const char *name, int reduction);
-/* Random init of the task adapter (init_bert_weights) and the head (the
+/* Language-adapter training (task mlm) of pfeiffer+inv: adds a trainable
+ * invertible adapter named as the task adapter (call after
+ * xf_tm_add_task_adapter), installed as the encoder's embedding hook and,
+ * inverted, as its MLM head hook (adapters library: invertible adapter on
+ * the embedding output, inverse on the last hidden states before the LM
+ * head). */
+void xf_tm_add_task_invadapter(xf_taskmodel *m);
+/* Random init of the task adapter (init_bert_weights), its invertible
+ * adapter (nn.Linear default) and the head (the
  * tagging/classification/QA heads N(0, init_range); the biaffine head zero,
  * as the library). */
 void xf_tm_init_weights(xf_taskmodel *m, uint64_t seed);

@@ -25,7 +25,8 @@ static const char USAGE[] =
     "      --lang ISO         mlm: the language (the adapter's name)\n"
     "      --tokenizer PATH   mlm: vocabulary (default: the model folder)\n"
     "      --mlm-probability F  mlm: share of tokens masked (0.15)\n"
-    "      --inv              mlm: pfeiffer+inv (invertible adapter; not implemented yet)\n"
+    "      --inv              mlm: pfeiffer+inv (also an invertible adapter on the\n"
+    "                         embeddings, inverted before the MLM head)\n"
     "      --name NAME        adapter and head name (default: the task)\n"
     "      --lang-adapter A   train on top of the frozen language adapter A (Stack(A, task))\n"
     "      --reduction N      bottleneck reduction factor (16)\n"
@@ -127,7 +128,9 @@ int main(int argc, char **argv)
     if (!task_s) die_usage("--task is required");
     xf_task task = xf_task_parse(task_s);
     if (task == XF_TASK_INVALID) die_usage("--task %s: expected pos, dep, ner, nli, qa or mlm", task_s);
-    if (inv) die_usage("--inv (pfeiffer+inv) is not implemented yet");
+    if (inv && task != XF_TASK_MLM) die_usage("--inv applies to --task mlm only");
+    if (inv && hub)   /* adapter_io writes "inv_adapter": null in adapter_config.json */
+        die_usage("--inv with --hub-out: AdapterHub export of invertible adapters is not written yet (use -o)");
     if (task == XF_TASK_MLM) {
         if (!iso && !name) die_usage("--task mlm needs --lang");
         if (optind != argc - 1) die_usage("--task mlm reads one example stream");
@@ -183,12 +186,13 @@ int main(int argc, char **argv)
         xf_mlm_data_set_specials(&data, specials, 5, sp.mask);
         xf_tok_free(tk);
         xf_tm_add_task_adapter(m, name ? name : iso, (int)reduction);
+        if (inv) xf_tm_add_task_invadapter(m);
         xf_tm_init_weights(m, (uint64_t)seed);
         xf_train_result r = xf_train_lang_adapter(m, &data, &o, (float)mlm_prob);
         xf_info(1, "%ld steps, loss %.4f -> %.4f, %.0f tokens/s", r.steps, r.first_loss,
                 r.last_loss, r.tokens / (r.seconds > 0 ? r.seconds : 1));
-        json_t *extra = json_pack("{s:{s:s, s:s, s:i, s:f, s:i, s:i, s:I, s:f, s:f, s:f}}",
-                                  "train", "base", model, "lang", iso ? iso : name, "batch",
+        json_t *extra = json_pack("{s:{s:s, s:s, s:b, s:i, s:f, s:i, s:i, s:I, s:f, s:f, s:f}}",
+                                  "train", "base", model, "lang", iso ? iso : name, "inv", inv, "batch",
                                   o.batch, "lr", (double)o.lr, "epochs", o.epochs, "seq", o.seq,
                                   "steps", (json_int_t)r.steps, "mlm_probability", mlm_prob,
                                   "first_loss", r.first_loss, "last_loss", r.last_loss);

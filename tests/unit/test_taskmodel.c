@@ -3,8 +3,11 @@
  * final hidden states equal the base model's), a finite-difference check of
  * the full model's loss (frozen base + adapter + head, dropout off) w.r.t.
  * adapter and head parameters, training lowering the loss, bitwise
- * reproducible training, the stream and AdapterHub round trips, and the
- * import's refusal of adapter configs xf does not compute. */
+ * reproducible training, the stream and AdapterHub round trips, the
+ * import's refusal of adapter configs xf does not compute, and language
+ * adapters (MLM, plain and pfeiffer+inv): finite differences through the
+ * MLM head (and the invertible adapter's inverse before it), training that
+ * lowers the masked-LM loss with the base weights bitwise unchanged. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <math.h>
@@ -398,4 +401,121 @@ Test(taskmodel, lang_adapter_with_invertible_part)
 {
     cr_assert(lang_inv_diff(0) <= 1e-6, "zero adapters changed the model: %g", lang_inv_diff(0));
     cr_assert(lang_inv_diff(0.5f) > 1e-3, "the invertible adapter had no effect");
+}
+
+/* 8 rows of 12 ids with context to learn: [CLS] a a+1 .. a+9 [SEP], a in 5..12 */
+static void mlm_rows(xf_mlm_data *d)
+{
+    memset(d, 0, sizeof *d);
+    d->n = 8;
+    d->maxlen = 12;
+    d->ids = calloc(d->n, sizeof *d->ids);
+    d->len = calloc(d->n, sizeof *d->len);
+    for (size_t i = 0; i < d->n; i++) {
+        d->len[i] = 12;
+        d->ids[i] = malloc(12 * sizeof(int32_t));
+        d->ids[i][0] = 2;
+        d->ids[i][11] = 3;
+        for (int t = 1; t < 11; t++) d->ids[i][t] = (int32_t)(5 + i + (size_t)t - 1);
+    }
+    d->vocab = dims().vocab;
+    d->special = calloc((size_t)d->vocab, 1);
+    const int32_t sp[] = { 0, 1, 2, 3, 4 };
+    xf_mlm_data_set_specials(d, sp, 5, 4);
+}
+
+/* MLM loss (dropout off) with positions 2, 5, 8 of every row masked. */
+static float mlm_eval_loss(xf_taskmodel *m, const xf_mlm_data *d)
+{
+    int32_t ids[8 * 12], pos[8 * 3], lab[8 * 3];
+    int M = 0;
+    for (int b = 0; b < 8; b++)
+        for (int t = 0; t < 12; t++) {
+            ids[b * 12 + t] = d->ids[b][t];
+            if (t == 2 || t == 5 || t == 8) {
+                pos[M] = b * 12 + t;
+                lab[M++] = d->ids[b][t];
+                ids[b * 12 + t] = 4;
+            }
+        }
+    xf_encoder_forward(m->enc, ids, NULL, NULL, 8, 12, 0, 0);
+    return xf_encoder_mlm_step(m->enc, pos, lab, M, 0, NULL);
+}
+
+/* Language-adapter training (xf-adapt --task mlm) overfits a fixed tiny
+ * batch with only the adapter (and with INV its invertible adapter)
+ * trainable, and leaves every base weight bitwise unchanged. */
+static void lang_adapter_training(int inv, double margin)
+{
+    xf_taskmodel *m = xf_tm_new(base(21), "bert.", XF_TASK_MLM);
+    xf_tm_add_task_adapter(m, "yor", 2);
+    if (inv) xf_tm_add_task_invadapter(m);
+    xf_tm_init_weights(m, 4);
+    xf_mlm_data d;
+    mlm_rows(&d);
+    size_t np = xf_encoder_nparams(m->enc);
+    float *snap = malloc(np * sizeof(float));
+    memcpy(snap, xf_encoder_params(m->enc), np * sizeof(float));
+    float before = mlm_eval_loss(m, &d);
+    xf_train_opts o = xf_train_defaults(XF_TASK_MLM);
+    o.batch = 8;
+    o.epochs = 150;
+    o.lr = 1e-2f;
+    o.seed = 3;
+    xf_train_result r = xf_train_lang_adapter(m, &d, &o, 0.3f);
+    float after = mlm_eval_loss(m, &d);
+    cr_assert_eq(m->npar, inv ? 16 : 8);
+    cr_assert_eq(r.steps, 150);
+    cr_assert(after < before - margin, "inv %d: masked-LM loss %g -> %g", inv, before, after);
+    cr_assert(memcmp(snap, xf_encoder_params(m->enc), np * sizeof(float)) == 0,
+              "language-adapter training changed base weights");
+    free(snap);
+    xf_mlm_data_free(&d);
+    xf_tm_free(m);
+}
+
+Test(taskmodel, lang_adapter_training_lowers_mlm_loss) { lang_adapter_training(0, 0.8); }
+Test(taskmodel, lang_adapter_inv_training_lowers_mlm_loss) { lang_adapter_training(1, 0.8); }
+
+/* pfeiffer+inv through the MLM head: invertible adapter on the embeddings,
+ * its inverse (encoder head hook) before the head; the gradients of the
+ * bottlenecks and of F, G (reached by both paths) match finite differences. */
+Test(taskmodel, mlm_inv_adapter_gradients)
+{
+    xf_taskmodel *m = xf_tm_new(base(12), "bert.", XF_TASK_MLM);
+    xf_tm_add_task_adapter(m, "yor", 4);
+    xf_tm_add_task_invadapter(m);
+    xf_tm_init_weights(m, 2);
+    xf_tm_enable_training(m);
+    cr_assert_eq(m->npar, 16);
+    for (int i = 0; i < m->npar; i++)
+        for (size_t k = 0; k < m->par[i].n; k++)
+            m->par[i].data[k] = 0.3f * (2 * xf_hash_uniform(6, (uint64_t)i, k) - 1);
+    const int32_t ids[2 * 6] = { 2, 7, 4, 9, 11, 3, 2, 8, 12, 4, 3, 0 };
+    const int32_t am[2 * 6] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+    const int32_t pos[3] = { 2, 3, 9 }, lab[3] = { 13, 21, 30 };
+    xf_tm_zero_grads(m);
+    xf_encoder_forward(m->enc, ids, NULL, am, 2, 6, 0, 0);
+    xf_encoder_mlm_step(m->enc, pos, lab, 3, 1, NULL);
+    int checked_inv = 0;
+    for (int i = 0; i < m->npar; i++) {
+        xf_tm_param *q = &m->par[i];
+        for (int r = 0; r < 2; r++) {
+            size_t j = (size_t)xf_hash64(4, (uint64_t)i, (uint64_t)r) % q->n;
+            float save = q->data[j];
+            double h = 2e-3, l[2];
+            for (int s = 0; s < 2; s++) {
+                q->data[j] = save + (float)(s ? -h : h);
+                xf_encoder_forward(m->enc, ids, NULL, am, 2, 6, 0, 0);
+                l[s] = xf_encoder_mlm_step(m->enc, pos, lab, 3, 0, NULL);
+            }
+            q->data[j] = save;
+            double fd = (l[0] - l[1]) / (2 * h), g = q->grad[j];
+            cr_assert(fabs(g - fd) <= 2e-3 + 2e-2 * fmax(fabs(g), fabs(fd)), "%s[%zu]: %g vs %g",
+                      q->name, j, g, fd);
+            if (strstr(q->name, "invertible_adapters.yor.") && fabs(g) > 1e-4) checked_inv++;
+        }
+    }
+    cr_assert(checked_inv >= 4, "only %d non-zero invertible-adapter gradients checked", checked_inv);
+    xf_tm_free(m);
 }
