@@ -188,7 +188,13 @@ void xf_tm_save_hub(const char *dir, const xf_taskmodel *m, const xf_config *cfg
     umask(um);
     if (chmod(tmp, 0777 & ~um) != 0) die_errno("%s: chmod", tmp);
     xf_tensorset *ad = xf_tset_new(), *hd = xf_tset_new();
-    for (int i = 0; i < m->npar; i++) tset_put(is_head_param(&m->par[i]) ? hd : ad, &m->par[i]);
+    for (int i = 0; i < m->npar; i++) {
+        /* a language adapter's trained MLM head ("cls."/"lm_head.", HF names)
+         * is the static head of a *ForMaskedLM model, which AdapterHub
+         * folders have no head_config for: the tensor stream carries it */
+        if (!strncmp(m->par[i].name, "cls.", 4) || !strncmp(m->par[i].name, "lm_head.", 8)) continue;
+        tset_put(is_head_param(&m->par[i]) ? hd : ad, &m->par[i]);
+    }
     json_t *meta = json_pack("{s:s}", "format", "pt");
     if (m->task_ad) {
         path_join(p, sizeof p, tmp, "adapter_config.json");

@@ -39,6 +39,11 @@ struct xf_encoder {
     size_t nparams;
     float *params, *grads;
     xf_enc_views w, g;
+    /* frozen base with a trainable MLM head (xf_encoder_freeze_base_only):
+     * gradients of the head tensors only, views hg (the rest NULL) */
+    float *head_grads;
+    size_t head_off, head_n;   /* the head's span of the parameter table */
+    xf_enc_views hg;
     const xf_ffn_hook *ffn_hook;
     const xf_emb_hook *emb_hook;
     const xf_head_hook *head_hook;
@@ -228,6 +233,7 @@ void xf_encoder_free(xf_encoder *e)
     free(e->pool_in);
     free(e->params);
     free(e->grads);
+    free(e->head_grads);
     free(e->w.layer);
     free(e->g.layer);
     free(e->ptab);
@@ -293,6 +299,7 @@ void xf_encoder_enable_grads(xf_encoder *e)
 
 void xf_encoder_zero_grads(xf_encoder *e)
 {
+    if (e->head_grads) memset(e->head_grads, 0, e->head_n * sizeof(float));
     if (!e->grads) return;
     float *g = e->grads;
     size_t n = e->nparams;
@@ -305,6 +312,33 @@ void xf_encoder_freeze(xf_encoder *e)
     e->frozen = 1;
     free(e->grads);
     e->grads = NULL;
+    free(e->head_grads);
+    e->head_grads = NULL;
+    memset(&e->hg, 0, sizeof e->hg);
+}
+
+void xf_encoder_freeze_base_only(xf_encoder *e)
+{
+    xf_encoder_freeze(e);
+    /* the head tensors close the table (transform dense, LN, decoder bias,
+     * then the untied decoder weight): one span from the transform weight on */
+    e->head_off = (size_t)(e->w.head_w - e->params);
+    e->head_n = e->nparams - e->head_off;
+    e->head_grads = xmalloc_aligned(xmul(e->head_n, sizeof(float)));
+    memset(e->head_grads, 0, e->head_n * sizeof(float));
+#define AT(v) (e->head_grads + ((size_t)(e->w.v - e->params) - e->head_off))
+    e->hg.head_w = AT(head_w);
+    e->hg.head_b = AT(head_b);
+    e->hg.hln_w = AT(hln_w);
+    e->hg.hln_b = AT(hln_b);
+    e->hg.dec_b = AT(dec_b);
+    e->hg.dec_w = e->tied ? NULL : AT(dec_w);   /* tied: the frozen word embeddings */
+#undef AT
+}
+
+const xf_enc_views *xf_encoder_head_grad_views(const xf_encoder *e)
+{
+    return e->head_grads ? &e->hg : NULL;
 }
 
 void xf_encoder_set_ffn_hook(xf_encoder *e, const xf_ffn_hook *h) { e->ffn_hook = h; }
@@ -662,7 +696,9 @@ float xf_encoder_mlm_step(xf_encoder *e, const int32_t *pos, const int32_t *labe
     int C = d->hidden, V = d->vocab, N = e->B * e->T;
     reserve_head(e, M);
     const xf_enc_views *w = &e->w;
-    const xf_enc_views *g = e->grads ? &e->g : NULL;
+    /* the head's own gradients: all of them, those of a trainable head on a
+     * frozen base (no word-embedding gradient when tied), or none */
+    const xf_enc_views *g = e->grads ? &e->g : e->head_grads ? &e->hg : NULL;
     const float *hid = xf_encoder_hidden(e);
     const xf_head_hook *hook = e->head_hook;
     if (hook && !e->hx) e->hx = xmalloc_aligned(xmul(xmul((size_t)e->cap_M, (size_t)C), sizeof(float)));

@@ -49,7 +49,8 @@
  *  - frozen base (xf_encoder_freeze): the backward still propagates through
  *    every layer (so hooks and heads get gradients) but computes no
  *    parameter gradient of the base (dgrad-only GEMMs) and no gradient arena
- *    is allocated.
+ *    is allocated.  xf_encoder_freeze_base_only keeps the MLM head's own
+ *    tensors trainable (language-adapter training).
  *  - task heads read xf_encoder_hidden() (final hidden states [B,T,C]) after
  *    a forward and call xf_encoder_backward(e, dhidden) with their gradient.
  */
@@ -164,6 +165,17 @@ void xf_encoder_enable_grads(xf_encoder *e);
 void xf_encoder_zero_grads(xf_encoder *e);
 /* Frozen base: no parameter gradients for any encoder weight (see top). */
 void xf_encoder_freeze(xf_encoder *e);
+/* Frozen base, trainable MLM head (adapters library train_adapter on a
+ * model with an LM head: only base_model is frozen): as xf_encoder_freeze,
+ * plus a small gradient arena for the head's own tensors — transform dense
+ * and LayerNorm, decoder bias, and the decoder weight when untied (tied, it
+ * is the frozen word embeddings and gets none).  xf_encoder_mlm_step fills
+ * it; xf_encoder_zero_grads zeroes it. */
+void xf_encoder_freeze_base_only(xf_encoder *e);
+/* Those gradients (views head_w, head_b, hln_w, hln_b, dec_b, dec_w —
+ * dec_w NULL when tied; every other view NULL), or NULL when the head is
+ * not trainable. */
+const xf_enc_views *xf_encoder_head_grad_views(const xf_encoder *e);
 void xf_encoder_set_ffn_hook(xf_encoder *e, const xf_ffn_hook *h);   /* NULL = plain LN */
 void xf_encoder_set_emb_hook(xf_encoder *e, const xf_emb_hook *h);   /* NULL = identity */
 void xf_encoder_set_head_hook(xf_encoder *e, const xf_head_hook *h); /* NULL = identity */

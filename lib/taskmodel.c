@@ -111,6 +111,37 @@ static void load_bottlenecks(xf_taskmodel *m, xf_bottleneck *b, const xf_tensors
     }
 }
 
+/* Entries of the encoder's parameter table that form the MLM head's own
+ * tensors (transform dense + LayerNorm, decoder bias, untied decoder
+ * weight): the table's tail from the transform weight on. */
+static int mlm_head_first(const xf_taskmodel *m, const xf_enc_param **tab, int *n)
+{
+    *tab = xf_encoder_param_table(m->enc, n);
+    size_t off = (size_t)(xf_encoder_weights(m->enc)->head_w - xf_encoder_params(m->enc));
+    for (int k = 0; k < *n; k++)
+        if ((*tab)[k].off == off) return k;
+    die("task model: the encoder's parameter table has no MLM head");
+}
+
+/* A language adapter trained by xf-adapt carries its MLM head (HF names,
+ * "cls.predictions.*" / "lm_head.*"); put it into the encoder so that masked
+ * LM with the adapter uses the head it was trained with.  Absent tensors
+ * (AdapterHub folders, older streams) leave the base's head as is. */
+static void load_mlm_head(xf_taskmodel *m, const xf_tensorset *ts, const char *src)
+{
+    const xf_enc_param *tab;
+    int n;
+    float *params = xf_encoder_params(m->enc);
+    for (int k = mlm_head_first(m, &tab, &n); k < n; k++) {
+        xf_tensor *t = xf_tset_get(ts, tab[k].name);
+        if (!t) continue;
+        if (t->dtype != XF_F32) xf_tensor_to_f32(t);
+        if (xf_tensor_numel(t) != tab[k].n || t->ndim != tab[k].ndim || t->shape[0] != tab[k].shape[0])
+            die("%s: tensor %s: wrong shape", src, tab[k].name);
+        memcpy(params + tab[k].off, t->data, sizeof(float) * tab[k].n);
+    }
+}
+
 void xf_tm_add_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts, const char *src)
 {
     if (m->nlang >= 1)
@@ -123,6 +154,7 @@ void xf_tm_add_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts, c
     for (int l = 0; l < m->L; l++) xf_bottleneck_init(&lg->layer[l], name, l, m->C, red, 0);
     load_bottlenecks(m, lg->layer, ts, src);
     for (int l = 0; l < m->L; l++) xf_adapter_layer_push(&m->set.layer[l], &lg->layer[l]);
+    load_mlm_head(m, ts, src);
     char key[256];
     if ((size_t)snprintf(key, sizeof key, "%sinvertible_adapters.%s.F.0.weight", m->prefix, name) >= sizeof key)
         die("%s: adapter name too long", src);
@@ -240,6 +272,19 @@ void xf_tm_list_params(xf_taskmodel *m)
                     at[i].shape[1], 0);
         }
     }
+    if (m->task == XF_TASK_MLM && m->task_ad) {
+        /* the MLM head trains with the language adapter (adapters library:
+         * train_adapter freezes base_model only); HF names, no prefix */
+        const xf_enc_param *tab;
+        int n;
+        int k0 = mlm_head_first(m, &tab, &n);
+        float *params = xf_encoder_params(m->enc);
+        const xf_enc_views *hg = xf_encoder_head_grad_views(m->enc);
+        for (int k = k0; k < n; k++)
+            add_par(m, tab[k].name, params + tab[k].off,
+                    hg ? hg->head_w + (tab[k].off - tab[k0].off) : NULL, tab[k].ndim,
+                    tab[k].shape[0], tab[k].ndim > 1 ? tab[k].shape[1] : 0, 0);
+    }
     int H = m->C;
     switch (m->task) {
     case XF_TASK_POS: case XF_TASK_NER: {
@@ -282,6 +327,7 @@ void xf_tm_enable_training(xf_taskmodel *m)
     case XF_TASK_DEP: xf_biaffine_head_enable_grads(&m->dep); break;
     default: break;
     }
+    if (m->task == XF_TASK_MLM && m->task_ad) xf_encoder_freeze_base_only(m->enc);
     xf_tm_list_params(m);
     for (int i = 0; i < m->npar; i++)
         if (!m->par[i].grad) die("task model: %s has no gradient", m->par[i].name);
@@ -303,6 +349,13 @@ double xf_tm_grad_sumsq(const xf_taskmodel *m)
     return s;
 }
 
+/* HF Trainer decays neither biases nor any nn.LayerNorm weight; RoBERTa's
+ * MLM head spells its LayerNorm "lm_head.layer_norm". */
+static int decays(const char *name)
+{
+    return xf_adamw_decays(name) && !strstr(name, "layer_norm.weight");
+}
+
 size_t xf_tm_adamw(xf_taskmodel *m, const xf_adamw *opt, float lr, long t, float gscale)
 {
     size_t bad = 0;
@@ -311,7 +364,7 @@ size_t xf_tm_adamw(xf_taskmodel *m, const xf_adamw *opt, float lr, long t, float
         if (gscale != 1.0f)
             for (size_t k = 0; k < p->n; k++) p->grad[k] *= gscale;
         bad += xf_adamw_update(opt, p->data, p->grad, m->adam_m + p->off, m->adam_v + p->off,
-                               p->n, lr, t, xf_adamw_decays(p->name));
+                               p->n, lr, t, decays(p->name));
     }
     return bad;
 }

@@ -15,7 +15,11 @@
  * Trainable parameters (the task adapter and the head) are listed in
  * m->par with their AdapterHub names ("bert.encoder.layer.3.output.adapters.
  * pos.adapter_down.0.weight", "heads.pos.1.weight", ...); AdamW moments exist
- * for those only.
+ * for those only.  Language-adapter training (task mlm) also trains the
+ * encoder's MLM head (transform dense + LayerNorm, decoder bias; not the
+ * tied decoder weight), listed under its HF names ("cls.predictions.*",
+ * "lm_head.*"), as the adapters library's train_adapter freezes only the
+ * base model; xf_tm_add_lang puts such a head back into the encoder.
  *
  * Batches: B examples padded to the longest (T); rows addressed as b*T + t.
  * Dropout: the encoder's masks from the step's seed, the head's at

@@ -59,7 +59,10 @@ xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_e
                                  size_t ndev, const xf_train_opts *o);
 
 /* Language adapter (task mlm, MAD-X step 1): trains M's adapter with masked
- * LM on a frozen base and frozen MLM head (decoder tied or not), masking and
+ * LM on a frozen base, together with the MLM head's transform, LayerNorm
+ * and decoder bias (the tied decoder weight is the frozen word embeddings;
+ * an untied one trains too), as the adapters library's train_adapter
+ * (it freezes base_model only), masking and
  * data order as mlm.h (DataCollatorForLanguageModeling, seed O->seed): full
  * batches of O->batch rows, ceil(n / batch) steps per epoch, same AdamW,
  * schedule and clipping as above.  Returns losses as above (per epoch means). */

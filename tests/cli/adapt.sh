@@ -98,6 +98,14 @@ xf-adapt -q -m base.xfts --task mlm --lang eng --tokenizer vocab.txt --seq 32 --
   --batch 8 -o la.xfts --hub-out la_hub mlm.tsv
 [ -s la_hub/adapter.safetensors ] && [ ! -e la_hub/head_config.json ]
 grep -q '"name": "eng"' la_hub/adapter_config.json
+# the MLM head trains with the language adapter (adapters library train_adapter):
+# its tensors are in the stream under HF names, the tied decoder weight is not;
+# the AdapterHub folder has no place for a static head and leaves it out
+zstd -dcq la.xfts > la.raw
+grep -aq 'cls.predictions.transform.dense.weight' la.raw && grep -aq 'cls.predictions.bias' la.raw
+if grep -aq 'cls.predictions.decoder.weight' la.raw || grep -aq 'cls.predictions' la_hub/adapter.safetensors; then
+  echo "MLM head: tied decoder weight in the stream, or head in the AdapterHub folder"; exit 1
+fi
 xf-adapt -q -m base.xfts --task pos --lang-adapter la.xfts --epochs 1 --batch 8 -o st.xfts eng.tsv
 xf-eval -m base.xfts --lang-adapter la_hub -a st.xfts --model-name tiny deu.tsv > l.tsv
 awk -F'\t' 'NR == 2 && !($3 == "lang" && $7 == "eng" && $8 == "deu") {exit 1} END {exit NR != 2}' l.tsv

@@ -7,7 +7,9 @@
  * import's refusal of adapter configs xf does not compute, and language
  * adapters (MLM, plain and pfeiffer+inv): finite differences through the
  * MLM head (and the invertible adapter's inverse before it), training that
- * lowers the masked-LM loss with the base weights bitwise unchanged. */
+ * lowers the masked-LM loss with the base weights (and the tied decoder)
+ * bitwise unchanged while the head's own tensors train, as the adapters
+ * library's train_adapter; the trained head through the stream. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <math.h>
@@ -301,9 +303,11 @@ Test(taskmodel, dep_learns_left_neighbour_heads)
     xf_ex_free_all(ex, 24);
 }
 
-/* Language adapters train through the MLM head: the adapter gradients that
- * xf_encoder_mlm_step's backward delivers through the FFN hook match finite
- * differences of the MLM loss (frozen base, dropout off). */
+/* Language adapters train through the MLM head, and with it the head's own
+ * tensors: the adapter gradients that xf_encoder_mlm_step's backward
+ * delivers through the FFN hook, and those of the head (transform dense,
+ * LayerNorm, decoder bias; frozen base, tied decoder without gradient)
+ * match finite differences of the MLM loss (dropout off). */
 Test(taskmodel, mlm_adapter_gradients)
 {
     xf_taskmodel *m = xf_tm_new(base(12), "bert.", XF_TASK_MLM);
@@ -313,28 +317,46 @@ Test(taskmodel, mlm_adapter_gradients)
     for (int i = 0; i < m->npar; i++)
         for (size_t k = 0; k < m->par[i].n; k++)
             m->par[i].data[k] = 0.3f * (2 * xf_hash_uniform(5, (uint64_t)i, k) - 1);
-    cr_assert_eq(m->npar, 8);   /* adapter only: no head, nothing of the base */
+    cr_assert_eq(m->npar, 13);   /* adapter + 5 head tensors, nothing of the base */
+    cr_assert_null(xf_encoder_grads(m->enc), "frozen base got a gradient arena");
+    const char *head_names[5] = { "cls.predictions.transform.dense.weight",
+                                  "cls.predictions.transform.dense.bias",
+                                  "cls.predictions.transform.LayerNorm.weight",
+                                  "cls.predictions.transform.LayerNorm.bias",
+                                  "cls.predictions.bias" };
+    for (int k = 0; k < 5; k++) {
+        int found = 0;
+        for (int i = 0; i < m->npar; i++)
+            found += !strcmp(m->par[i].name, head_names[k]) && m->par[i].grad;
+        cr_assert_eq(found, 1, "%s not trainable", head_names[k]);
+    }
     const int32_t ids[2 * 6] = { 2, 7, 4, 9, 11, 3, 2, 8, 12, 4, 3, 0 };
     const int32_t am[2 * 6] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
     const int32_t pos[3] = { 2, 3, 9 }, lab[3] = { 13, 21, 30 };
     xf_tm_zero_grads(m);
     xf_encoder_forward(m->enc, ids, NULL, am, 2, 6, 0, 0);
     xf_encoder_mlm_step(m->enc, pos, lab, 3, 1, NULL);
+    int checked_head = 0;
     for (int i = 0; i < m->npar; i++) {
         xf_tm_param *q = &m->par[i];
-        size_t j = (size_t)xf_hash64(3, (uint64_t)i, 0) % q->n;
-        float save = q->data[j];
-        double h = 1e-2, l[2];
-        for (int s = 0; s < 2; s++) {
-            q->data[j] = save + (float)(s ? -h : h);
-            xf_encoder_forward(m->enc, ids, NULL, am, 2, 6, 0, 0);
-            l[s] = xf_encoder_mlm_step(m->enc, pos, lab, 3, 0, NULL);
+        int head = !strncmp(q->name, "cls.", 4);
+        for (int r = 0; r < (head ? 4 : 1); r++) {   /* the decoder bias: labels' entries too */
+            size_t j = r == 3 && q->n == 40 ? (size_t)lab[r - 1] : (size_t)xf_hash64(3, (uint64_t)i, (uint64_t)r) % q->n;
+            float save = q->data[j];
+            double h = 1e-2, l[2];
+            for (int s = 0; s < 2; s++) {
+                q->data[j] = save + (float)(s ? -h : h);
+                xf_encoder_forward(m->enc, ids, NULL, am, 2, 6, 0, 0);
+                l[s] = xf_encoder_mlm_step(m->enc, pos, lab, 3, 0, NULL);
+            }
+            q->data[j] = save;
+            double fd = (l[0] - l[1]) / (2 * h), g = q->grad[j];
+            cr_assert(fabs(g - fd) <= 2e-3 + 2e-2 * fmax(fabs(g), fabs(fd)), "%s[%zu]: %g vs %g",
+                      q->name, j, g, fd);
+            if (head && fabs(g) > 1e-4) checked_head++;
         }
-        q->data[j] = save;
-        double fd = (l[0] - l[1]) / (2 * h), g = q->grad[j];
-        cr_assert(fabs(g - fd) <= 2e-3 + 2e-2 * fmax(fabs(g), fabs(fd)), "%s[%zu]: %g vs %g",
-                  q->name, j, g, fd);
     }
+    cr_assert(checked_head >= 12, "only %d non-zero head gradients checked", checked_head);
     xf_tm_free(m);
 }
 
@@ -443,8 +465,11 @@ static float mlm_eval_loss(xf_taskmodel *m, const xf_mlm_data *d)
 }
 
 /* Language-adapter training (xf-adapt --task mlm) overfits a fixed tiny
- * batch with only the adapter (and with INV its invertible adapter)
- * trainable, and leaves every base weight bitwise unchanged. */
+ * batch with the adapter (and with INV its invertible adapter) and the MLM
+ * head's transform, LayerNorm and decoder bias trainable: those change,
+ * every base weight and the tied decoder (= word embeddings) stay bitwise
+ * unchanged; the trained head goes through the stream and back into an
+ * encoder by xf_tm_add_lang. */
 static void lang_adapter_training(int inv, double margin)
 {
     xf_taskmodel *m = xf_tm_new(base(21), "bert.", XF_TASK_MLM);
@@ -464,11 +489,45 @@ static void lang_adapter_training(int inv, double margin)
     o.seed = 3;
     xf_train_result r = xf_train_lang_adapter(m, &d, &o, 0.3f);
     float after = mlm_eval_loss(m, &d);
-    cr_assert_eq(m->npar, inv ? 16 : 8);
+    cr_assert_eq(m->npar, inv ? 21 : 13);
     cr_assert_eq(r.steps, 150);
     cr_assert(after < before - margin, "inv %d: masked-LM loss %g -> %g", inv, before, after);
-    cr_assert(memcmp(snap, xf_encoder_params(m->enc), np * sizeof(float)) == 0,
-              "language-adapter training changed base weights");
+    cr_assert_null(xf_encoder_grads(m->enc), "frozen base got a gradient arena");
+    const xf_enc_views *w = xf_encoder_weights(m->enc);
+    float *p0 = xf_encoder_params(m->enc);
+    size_t head_off = (size_t)(w->head_w - p0);
+    cr_assert(w->dec_w == w->wte && (size_t)(w->wte - p0) < head_off);
+    cr_assert(memcmp(snap, p0, head_off * sizeof(float)) == 0,
+              "language-adapter training changed base weights (or the tied decoder)");
+    float *heads[5] = { w->head_w, w->head_b, w->hln_w, w->hln_b, w->dec_b };
+    size_t sizes[5] = { 16 * 16, 16, 16, 16, 40 };
+    for (int k = 0; k < 5; k++)
+        cr_assert(memcmp(snap + (heads[k] - p0), heads[k], sizes[k] * sizeof(float)) != 0,
+                  "MLM head tensor %d did not train", k);
+    /* the stream carries the trained head under its HF names; loading the
+     * language adapter puts it into a fresh base */
+    char path[] = "/tmp/xf_tm_lang_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    xf_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    snprintf(cfg.model_type, sizeof cfg.model_type, "bert");
+    cfg.vocab_size = 40; cfg.hidden_size = 16; cfg.num_hidden_layers = 2;
+    cfg.num_attention_heads = 2; cfg.intermediate_size = 32; cfg.max_position_embeddings = 32;
+    cfg.type_vocab_size = 2; cfg.layer_norm_eps = 1e-12; cfg.initializer_range = 0.3;
+    snprintf(cfg.hidden_act, sizeof cfg.hidden_act, "gelu");
+    xf_tm_save_stream(path, m, &cfg, 3, NULL);
+    xf_adapter_file *lf = xf_adapter_file_load(path, "bert.");
+    unlink(path);
+    cr_assert(xf_tset_get(lf->ts, "cls.predictions.transform.dense.weight"));
+    cr_assert_null(xf_tset_get(lf->ts, "cls.predictions.decoder.weight"));
+    xf_taskmodel *m2 = xf_tm_new(base(21), "bert.", XF_TASK_NLI);
+    xf_tm_add_lang(m2, lf->name, lf->ts, path);
+    float *q0 = xf_encoder_params(m2->enc);
+    cr_assert(memcmp(q0, p0, np * sizeof(float)) == 0, "trained head not restored from the stream");
+    xf_tm_free(m2);
+    xf_adapter_file_free(lf);
     free(snap);
     xf_mlm_data_free(&d);
     xf_tm_free(m);
@@ -487,7 +546,7 @@ Test(taskmodel, mlm_inv_adapter_gradients)
     xf_tm_add_task_invadapter(m);
     xf_tm_init_weights(m, 2);
     xf_tm_enable_training(m);
-    cr_assert_eq(m->npar, 16);
+    cr_assert_eq(m->npar, 21);   /* adapter, invertible adapter, 5 MLM head tensors */
     for (int i = 0; i < m->npar; i++)
         for (size_t k = 0; k < m->par[i].n; k++)
             m->par[i].data[k] = 0.3f * (2 * xf_hash_uniform(6, (uint64_t)i, k) - 1);
