@@ -64,7 +64,7 @@ test: deps
 	@echo "make test: all suites passed"
 
 check: all $(UNITS)
-	@$(MAKE) --no-print-directory check-unit check-cli check-real check-torch
+	@$(MAKE) --no-print-directory lint-man check-unit check-cli check-real check-torch
 
 check-unit: $(UNITS)
 	@bash tests/run-units.sh $(UNITS)
@@ -88,6 +88,7 @@ bench: all
 	@XF_BIN=$(abspath $(BUILD)/bin) bash tests/bench/run.sh
 
 lint-man:
+	@echo "man: mandoc -Tlint -W warning man/*"
 	@for m in man/*.[1-9]; do mandoc -Tlint -W warning $$m || exit 1; done
 
 clean:
