@@ -10,18 +10,13 @@
 #include "examples.h"
 #include "util.h"
 #include "zio.h"
+#include "testutil.h"
 
 static const char *HEADER = "lang\tid\ttask\tids\ttypes\twords\tlabels\theads\trels\toffsets\textra\n";
 
 static char *tmpfile_with(const char *content)
 {
-    char *path = strdup("/tmp/xf-test-ex-XXXXXX");
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    size_t n = strlen(content);
-    cr_assert_eq(write(fd, content, n), (ssize_t)n);
-    close(fd);
-    return path;
+    return temp_file_with("/tmp/xf-test-ex-XXXXXX", content);
 }
 
 /* A path to CONTENT that is already unlinked: /proc/self/fd/N. */

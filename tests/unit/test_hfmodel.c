@@ -13,47 +13,13 @@
 #include "safetensors.h"
 #include "util.h"
 #include "zio.h"
+#include "testutil.h"
 
 static char dir[64];
 
-/* A forked child that die()s leaves its allocations to the kernel; leaving
- * through _exit keeps LeakSanitizer's exit-time check (registered earlier,
- * so run later) from reporting them. */
-static void child_exit(void)
-{
-    fflush(NULL);
-    _exit(1);
-}
-
-static void setup(void)
-{
-    strcpy(dir, "/tmp/xf-test-hf.XXXXXX");
-    cr_assert(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd)) {}
-}
-
-static char *path_in(const char *name)
-{
-    static char buf[8][160];
-    static int k;
-    char *p = buf[k++ & 7];
-    snprintf(p, 160, "%s/%s", dir, name);
-    return p;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "cannot write %s", path);
-    fputs(text, f);
-    fclose(f);
-}
+static void setup(void) { make_temp_dir(dir, "/tmp/xf-test-hf.XXXXXX"); }
+static void teardown(void) { remove_temp_dir(dir); }
+static char *path_in(const char *name) { return path_in_dir(dir, name); }
 
 TestSuite(hfmodel, .init = setup, .fini = teardown);
 
@@ -146,6 +112,31 @@ Test(hfmodel, folder_with_old_names_and_tied_decoder)
     xf_config_free(&cfg);
 }
 
+/* Child bodies for run_in_child: each is expected to die(). */
+static void load_named(void *name)
+{
+    xf_config c;
+    xf_model_load(path_in(name), &c);
+}
+
+typedef struct {
+    const char *out, *vocab;
+    const xf_config *cfg;
+    const xf_tensorset *m;
+} save_hf_args;
+
+static void save_hf(void *args)
+{
+    const save_hf_args *a = args;
+    xf_model_save_hf(a->out, a->cfg, a->m, a->vocab);
+}
+
+static void read_bad_config(void *unused)
+{
+    xf_config c;
+    xf_config_read(&c, path_in("bad.json"));
+}
+
 Test(hfmodel, sharded_folder)
 {
     cr_assert_eq(mkdir(path_in("sh"), 0755), 0);
@@ -169,17 +160,7 @@ Test(hfmodel, sharded_folder)
     /* an index that places a tensor in the wrong shard is an error */
     json_object_set_new(map, "cls.predictions.bias", json_string("model-00001-of-00002.safetensors"));
     json_dump_file(idx, path_in("sh/model.safetensors.index.json"), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        atexit(child_exit);
-        if (!freopen("/dev/null", "w", stderr)) _exit(9);
-        xf_config c2;
-        xf_model_load(path_in("sh"), &c2);
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
+    int st = run_in_child(load_named, "sh", NULL);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
     json_decref(idx);
     xf_tset_free(all);
@@ -268,30 +249,16 @@ Test(hfmodel, save_hf_refuses_nonempty_dir)
     xf_tset_free(s);
     xf_config cfg;
     xf_tensorset *m = xf_model_load(path_in("m"), &cfg);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        atexit(child_exit);
-        if (!freopen(path_in("err"), "w", stderr)) _exit(9);
-        xf_model_save_hf(path_in("m"), &cfg, m, NULL);
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
+    save_hf_args into_m = {.out = path_in("m"), .vocab = NULL, .cfg = &cfg, .m = m};
+    int st = run_in_child(save_hf, &into_m, path_in("err"));
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
     size_t n;
     char *msg = xf_read_file(path_in("err"), &n);
     cr_assert(strstr(msg, "exists and is not empty"), "%s", msg);
     free(msg);
     /* a failure midway (tokenizer source missing) leaves no folder behind */
-    pid = fork();
-    if (pid == 0) {
-        atexit(child_exit);
-        if (!freopen("/dev/null", "w", stderr)) _exit(9);
-        xf_model_save_hf(path_in("new"), &cfg, m, path_in("no-such-vocab"));
-        _exit(0);
-    }
-    waitpid(pid, &st, 0);
+    save_hf_args into_new = {.out = path_in("new"), .vocab = path_in("no-such-vocab"), .cfg = &cfg, .m = m};
+    st = run_in_child(save_hf, &into_new, NULL);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -c -e new -e tmp", dir);
@@ -357,17 +324,7 @@ Test(hfmodel, config_roundtrip)
 static void expect_config_error(const char *json, const char *want)
 {
     write_text(path_in("bad.json"), json);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        atexit(child_exit);
-        if (!freopen(path_in("err"), "w", stderr)) _exit(9);
-        xf_config c;
-        xf_config_read(&c, path_in("bad.json"));
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
+    int st = run_in_child(read_bad_config, NULL, path_in("err"));
     size_t n;
     char *msg = xf_read_file(path_in("err"), &n);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "expected exit 1 for %s", json);

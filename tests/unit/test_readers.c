@@ -11,6 +11,7 @@
 
 #include "readers.h"
 #include "util.h"
+#include "testutil.h"
 
 /*  0 [PAD] 1 [UNK] 2 [CLS] 3 [SEP] 4 [MASK] 5 the 6 cat 7 sat 8 on 9 mat
  * 10 ##s 11 a 12 dog 13 . 14 , 15 new 16 york */
@@ -45,13 +46,7 @@ static void start(xf_task task, size_t seq)
 
 static char *tmp_with(const char *content)
 {
-    char *path = strdup("/tmp/xf-test-rd-XXXXXX");
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    size_t n = strlen(content);
-    cr_assert_eq(write(fd, content, n), (ssize_t)n);
-    close(fd);
-    return path;
+    return temp_file_with("/tmp/xf-test-rd-XXXXXX", content);
 }
 
 /* Runs READ on a temp file holding CONTENT, unlinked before reading (so

@@ -11,39 +11,13 @@
 #include "tstream.h"
 #include "util.h"
 #include "zio.h"
+#include "testutil.h"
 
 static char dir[64];
 
-/* A forked child that die()s leaves its allocations to the kernel; leaving
- * through _exit keeps LeakSanitizer's exit-time check (registered earlier,
- * so run later) from reporting them. */
-static void child_exit(void)
-{
-    fflush(NULL);
-    _exit(1);
-}
-
-static void setup(void)
-{
-    strcpy(dir, "/tmp/xf-test-ts.XXXXXX");
-    cr_assert(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd)) {}
-}
-
-static char *path_in(const char *name)
-{
-    static char buf[8][128];
-    static int k;
-    char *p = buf[k++ & 7];
-    snprintf(p, 128, "%s/%s", dir, name);
-    return p;
-}
+static void setup(void) { make_temp_dir(dir, "/tmp/xf-test-ts.XXXXXX"); }
+static void teardown(void) { remove_temp_dir(dir); }
+static char *path_in(const char *name) { return path_in_dir(dir, name); }
 
 TestSuite(tstream, .init = setup, .fini = teardown);
 
@@ -196,20 +170,16 @@ static void write_bytes(const char *name, const void *bytes, size_t n, int plain
     xf_zout_commit(z);
 }
 
+static void read_named(void *name)
+{
+    xf_tensorset *s = xf_tset_read_stream(path_in(name));
+    xf_tset_free(s);
+}
+
 /* Reads NAME as a stream in a child; asserts exit 1 and a message holding WANT. */
 static void expect_die(const char *name, const char *want)
 {
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        atexit(child_exit);
-        if (!freopen(path_in("err"), "w", stderr)) _exit(9);
-        xf_tensorset *s = xf_tset_read_stream(path_in(name));
-        xf_tset_free(s);
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
+    int st = run_in_child(read_named, (void *)name, path_in("err"));
     size_t n;
     char *msg = xf_read_file(path_in("err"), &n);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: expected exit 1 (stderr: %s)", name, msg);

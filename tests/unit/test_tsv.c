@@ -10,47 +10,13 @@
 #include "tsv.h"
 #include "util.h"
 #include "zio.h"
+#include "testutil.h"
 
 static char dir[64];
 
-/* A forked child that die()s leaves its allocations to the kernel; leaving
- * through _exit keeps LeakSanitizer's exit-time check (registered earlier,
- * so run later) from reporting them. */
-static void child_exit(void)
-{
-    fflush(NULL);
-    _exit(1);
-}
-
-static void setup(void)
-{
-    strcpy(dir, "/tmp/xf-test-tsv.XXXXXX");
-    cr_assert(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd)) {}
-}
-
-static char *path_in(const char *name)
-{
-    static char buf[4][128];
-    static int k;
-    char *p = buf[k++ & 3];
-    snprintf(p, 128, "%s/%s", dir, name);
-    return p;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f);
-    fputs(text, f);
-    fclose(f);
-}
+static void setup(void) { make_temp_dir(dir, "/tmp/xf-test-tsv.XXXXXX"); }
+static void teardown(void) { remove_temp_dir(dir); }
+static char *path_in(const char *name) { return path_in_dir(dir, name); }
 
 static const char *nasty[] = {"plain", "tab\there", "new\nline", "back\\slash", "\\t literal", "", "end\\"};
 #define N_NASTY (sizeof nasty / sizeof nasty[0])
@@ -163,23 +129,19 @@ Test(tsv, wrong_column_count, .exit_code = 1)
     xf_tsv_next(t);
 }
 
+static void read_all(void *path)
+{
+    xf_tsv *t = xf_tsv_open(path);
+    while (xf_tsv_next(t)) {}
+}
+
 Test(tsv, wrong_column_count_message)
 {
     /* the message names file and line: run the die() in a child and read it */
     write_text(path_in("bad.tsv"), "a\tb\n1\t2\n1\t2\t3\n");
     char cmd[256];
     snprintf(cmd, sizeof cmd, "%s/err.txt", dir);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        atexit(child_exit);
-        if (!freopen(cmd, "w", stderr)) _exit(9);
-        xf_tsv *t = xf_tsv_open(path_in("bad.tsv"));
-        while (xf_tsv_next(t)) {}
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
+    int st = run_in_child(read_all, path_in("bad.tsv"), cmd);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
     size_t n;
     char *msg = xf_read_file(cmd, &n);

@@ -12,14 +12,7 @@
 #include "charsmap.h"
 #include "tokenizer.h"
 #include "util.h"
-
-static char *data_path(const char *rel)
-{
-    const char *d = getenv("XF_DATA");
-    static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/%s", d ? d : "../shared/data", rel);
-    return buf;
-}
+#include "testutil.h"
 
 /* Writes JSON to a temp file and loads it. */
 static xf_tokenizer *load_json(const char *json)
@@ -33,19 +26,6 @@ static xf_tokenizer *load_json(const char *json)
     unlink(path);
     return tk;
 }
-
-#define CHECK(tk, text, ...)                                                        \
-    do {                                                                            \
-        int32_t want_[] = {__VA_ARGS__};                                            \
-        size_t nw_ = sizeof want_ / sizeof *want_;                                  \
-        xf_tokens t_ = {0};                                                         \
-        xf_tok_encode(tk, text, strlen(text), &t_);                                 \
-        cr_assert_eq(t_.n, nw_, "%s: %zu tokens, want %zu", text, t_.n, nw_);       \
-        for (size_t i_ = 0; i_ < nw_; i_++)                                         \
-            cr_assert_eq(t_.ids[i_], want_[i_], "%s: token %zu is %d, want %d",     \
-                         text, i_, t_.ids[i_], want_[i_]);                          \
-        xf_tokens_free(&t_);                                                        \
-    } while (0)
 
 /* XLM-R-like layout: <s>=0 <pad>=1 </s>=2 <unk>=3 ... <mask> last; no
  * "type" key (old serialisation). */
@@ -98,7 +78,7 @@ Test(unigram, viterbi_unk_fusion_offsets)
     cr_assert_eq(t.end[1], 2);
     xf_tokens_free(&t);
     /* specials are matched in the raw text; the template helpers */
-    CHECK(tk, "<s>ab</s>", 0, 7, 2);
+    CHECK_TOKENS(tk, "<s>ab</s>", 0, 7, 2);
     xf_tok_special sp = xf_tok_specials(tk);
     cr_assert_eq(sp.cls, 0);
     cr_assert_eq(sp.sep, 2);
@@ -123,10 +103,10 @@ Test(unigram, viterbi_ties_keep_the_first_path)
         "\"post_processor\":null,\"model\":{\"unk_id\":0,\"vocab\":"
         "[[\"<unk>\",0],[\"\\u2581\",-0.5],[\"\\u2581x\",-1],[\"x\",-0.5]]}}";
     xf_tokenizer *tk = load_json(tie);
-    CHECK(tk, "x", 2);
+    CHECK_TOKENS(tk, "x", 2);
     xf_tok_free(tk);
     tk = load_json(SYNTH);   /* WhitespaceSplit only: no ▁ at all */
-    CHECK(tk, "x x", 10, 10);
+    CHECK_TOKENS(tk, "x x", 10, 10);
     xf_tok_free(tk);
 }
 
@@ -141,17 +121,17 @@ Test(unigram, metaspace_variants)
     /* always: "a  b" -> ▁a ▁ ▁b (consecutive spaces keep a lone ▁) */
     snprintf(json, sizeof json, fmt, "\"prepend_scheme\":\"always\",\"split\":true");
     xf_tokenizer *tk = load_json(json);
-    CHECK(tk, "a  b", 2, 1, 4);
+    CHECK_TOKENS(tk, "a  b", 2, 1, 4);
     xf_tok_free(tk);
     /* never: no prefix */
     snprintf(json, sizeof json, fmt, "\"prepend_scheme\":\"never\",\"split\":true");
     tk = load_json(json);
-    CHECK(tk, "a b", 3, 4);
+    CHECK_TOKENS(tk, "a b", 3, 4);
     xf_tok_free(tk);
     /* first: only at offset 0 of the input */
     snprintf(json, sizeof json, fmt, "\"prepend_scheme\":\"first\",\"split\":true");
     tk = load_json(json);
-    CHECK(tk, "a b", 2, 4);
+    CHECK_TOKENS(tk, "a b", 2, 4);
     xf_tok_free(tk);
 }
 
@@ -162,7 +142,7 @@ Test(unigram, t5_real_file)
     cr_assert_eq(xf_tok_specials(tk).unk, 2);
     cr_assert_eq(xf_tok_specials(tk).sep, 1);        /* "A </s>" */
     cr_assert_eq(xf_tok_pair_double_sep(tk), 0);
-    CHECK(tk, "Hello world", 8774, 296);
+    CHECK_TOKENS(tk, "Hello world", 8774, 296);
     /* whitespace runs and edges vanish (WhitespaceSplit), offsets stay */
     const char *s = "  Hello \t world  ";
     xf_tokens t = {0};
@@ -184,8 +164,8 @@ Test(unigram, t5_real_file)
     cr_assert_eq(t.start[1], 0);
     cr_assert_eq(t.end[1], 9);
     xf_tokens_free(&t);
-    CHECK(tk, "café", 11949);                        /* ▁café, composed */
-    CHECK(tk, "Hello</s>", 8774, 1);
+    CHECK_TOKENS(tk, "café", 11949);                        /* ▁café, composed */
+    CHECK_TOKENS(tk, "Hello</s>", 8774, 1);
     /* the precompiled charsmap (nmt_nfkc): full-width letters fold */
     char *n = xf_tok_normalize(tk, "ＡＢＣ", strlen("ＡＢＣ"));
     cr_assert_str_eq(n, "ABC");
@@ -208,8 +188,8 @@ Test(unigram, xlnet_normalizer_chain)
     char *n = xf_tok_normalize(tk, "``café''", strlen("``café''"));
     cr_assert_str_eq(n, "\"cafe\"");
     free(n);
-    CHECK(tk, "café", 10925);                         /* ▁cafe */
-    CHECK(tk, "Hi world", 4036, 185);
+    CHECK_TOKENS(tk, "café", 10925);                         /* ▁cafe */
+    CHECK_TOKENS(tk, "Hi world", 4036, 185);
     xf_tok_free(tk);
 }
 
@@ -221,7 +201,7 @@ Test(unigram, pegasus_typed_model_and_regex_replace)
     char *n = xf_tok_normalize(tk, "a   b  c d", 10);
     cr_assert_str_eq(n, "a b c d");
     free(n);
-    CHECK(tk, "Hello world", 8087, 278);
+    CHECK_TOKENS(tk, "Hello world", 8087, 278);
     xf_tok_free(tk);
 }
 
@@ -274,7 +254,7 @@ Test(unigram, metaspace_only_and_mask_lstrip)
     char json[4096];
     snprintf(json, sizeof json, fmt, "true");
     xf_tokenizer *tk = load_json(json);
-    CHECK(tk, "ab <mask>", 7, 11);                  /* the space goes with <mask> */
+    CHECK_TOKENS(tk, "ab <mask>", 7, 11);                  /* the space goes with <mask> */
     xf_tokens t = {0};
     xf_tok_encode(tk, "ab <mask>", 9, &t);
     cr_assert_eq(t.start[1], 2);
@@ -283,6 +263,6 @@ Test(unigram, metaspace_only_and_mask_lstrip)
     xf_tok_free(tk);
     snprintf(json, sizeof json, fmt, "false");
     tk = load_json(json);
-    CHECK(tk, "ab <mask>", 7, 4, 11);               /* "ab " -> ▁ab ▁ */
+    CHECK_TOKENS(tk, "ab <mask>", 7, 4, 11);               /* "ab " -> ▁ab ▁ */
     xf_tok_free(tk);
 }

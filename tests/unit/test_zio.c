@@ -10,39 +10,13 @@
 
 #include "util.h"
 #include "zio.h"
+#include "testutil.h"
 
 static char dir[64];
 
-/* A forked child that die()s leaves its allocations to the kernel; leaving
- * through _exit keeps LeakSanitizer's exit-time check (registered earlier,
- * so run later) from reporting them. */
-static void child_exit(void)
-{
-    fflush(NULL);
-    _exit(1);
-}
-
-static void setup(void)
-{
-    strcpy(dir, "/tmp/xf-test-zio.XXXXXX");
-    cr_assert(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd)) {}
-}
-
-static char *path_in(const char *name)
-{
-    static char buf[4][128];
-    static int k;
-    char *p = buf[k++ & 3];
-    snprintf(p, 128, "%s/%s", dir, name);
-    return p;
-}
+static void setup(void) { make_temp_dir(dir, "/tmp/xf-test-zio.XXXXXX"); }
+static void teardown(void) { remove_temp_dir(dir); }
+static char *path_in(const char *name) { return path_in_dir(dir, name); }
 
 static int count_files(void)
 {
@@ -152,19 +126,16 @@ Test(zio, abort_leaves_nothing)
     cr_assert_eq(count_files(), 0);
 }
 
+static void die_mid_output(void *unused)
+{
+    xf_zout *z = xf_zout_open(path_in("out.tsv"), XF_Z_AUTO);
+    xf_zout_puts(z, "partial");
+    die("stop");
+}
+
 Test(zio, die_leaves_nothing)
 {
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        atexit(child_exit);
-        if (!freopen("/dev/null", "w", stderr)) _exit(9);
-        xf_zout *z = xf_zout_open(path_in("out.tsv"), XF_Z_AUTO);
-        xf_zout_puts(z, "partial");
-        die("stop");
-    }
-    int st;
-    waitpid(pid, &st, 0);
+    int st = run_in_child(die_mid_output, NULL, NULL);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
     cr_assert_eq(count_files(), 0);
 }
