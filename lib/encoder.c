@@ -656,38 +656,6 @@ static void reserve_head(xf_encoder *e, int M)
     e->cap_M = cap;
 }
 
-/* The loss of crossentropy_forward_backward (ops.h), with dlogits written over
- * the logits: saves an [M,V] buffer (~300 MB for mBERT at B=8, T=512). */
-static float crossentropy_inplace(float *logits, const int32_t *targets, int M, int V)
-{
-    for (int m = 0; m < M; m++)
-        if (targets[m] < 0 || targets[m] >= V)
-            die("mlm head: label %d of masked token %d outside the vocabulary [0,%d)",
-                (int)targets[m], m, V);
-    float *rowloss = xmalloc((size_t)M * sizeof(float));
-    float gscale = 1.0f / M;
-#pragma omp parallel for schedule(static)
-    for (int m = 0; m < M; m++) {
-        float *z = logits + (size_t)m * V;
-        float mx = -INFINITY;
-        for (int i = 0; i < V; i++) mx = z[i] > mx ? z[i] : mx;
-        float zt = z[targets[m]];
-        float s = 0.0f;
-        for (int i = 0; i < V; i++) {
-            z[i] = expf(z[i] - mx);
-            s += z[i];
-        }
-        rowloss[m] = mx + logf(s) - zt;
-        float r = gscale / s;
-        for (int i = 0; i < V; i++) z[i] *= r;
-        z[targets[m]] -= gscale;
-    }
-    double tot = 0.0;   /* fixed order: independent of the thread count */
-    for (int m = 0; m < M; m++) tot += rowloss[m];
-    free(rowloss);
-    return (float)(tot / M);
-}
-
 float xf_encoder_mlm_step(xf_encoder *e, const int32_t *pos, const int32_t *labels, int M,
                           int backward, const float **logits_out)
 {
@@ -716,19 +684,17 @@ float xf_encoder_mlm_step(xf_encoder *e, const int32_t *pos, const int32_t *labe
     layernorm_forward(e->hz, e->hmean, e->hrstd, e->hu, w->hln_w, w->hln_b, M, C, d->ln_eps);
     linear_forward(e->logits, e->hz, w->dec_w, w->dec_b, M, C, V);
     if (logits_out) *logits_out = e->logits;
-    float loss;
+    /* d(logits) overwrites the logits unless the caller reads them: saves an
+     * [M,V] buffer (~300 MB for mBERT at B=8, T=512) */
     float *dl = NULL;
-    if (backward && logits_out) {   /* keep the logits readable: a separate buffer */
+    if (backward && logits_out) {
         if (!e->dlogits)
             e->dlogits = xmalloc_aligned(xmul(xmul((size_t)e->cap_M, V), sizeof(float)));
         dl = e->dlogits;
-        loss = crossentropy_forward_backward(dl, e->logits, labels, M, V, 1.0f);
     } else if (backward) {
         dl = e->logits;
-        loss = crossentropy_inplace(e->logits, labels, M, V);
-    } else {
-        loss = crossentropy_forward_backward(NULL, e->logits, labels, M, V, 1.0f);
     }
+    float loss = crossentropy_forward_backward(dl, e->logits, labels, M, V, 1.0f);
     if (!backward) return loss;
 
     size_t cMC = round16(xmul((size_t)e->cap_M, (size_t)C));
