@@ -49,12 +49,44 @@ static const char *model_type_of(const char *prefix)
     return strcmp(prefix, "roberta.") ? "bert" : "xlm-roberta";
 }
 
+/* The MLM head of a language adapter: its HF names (BertForMaskedLM,
+ * XLMRobertaForMaskedLM) and the module index in the adapters library's
+ * masked_lm head (BertStyleMaskedLMHead: 0 dense, 1 activation, 2 LayerNorm,
+ * 3 decoder; its static-head map puts the HF decoder bias on 3.bias). */
+static const struct { const char *bert, *roberta, *hub; } MLM_HEAD_NAMES[] = {
+    { "cls.predictions.transform.dense.weight", "lm_head.dense.weight", "0.weight" },
+    { "cls.predictions.transform.dense.bias", "lm_head.dense.bias", "0.bias" },
+    { "cls.predictions.transform.LayerNorm.weight", "lm_head.layer_norm.weight", "2.weight" },
+    { "cls.predictions.transform.LayerNorm.bias", "lm_head.layer_norm.bias", "2.bias" },
+    { "cls.predictions.bias", "lm_head.bias", "3.bias" },
+    { "cls.predictions.decoder.weight", "lm_head.decoder.weight", "3.weight" },
+};
+#define N_MLM_HEAD_NAMES (sizeof MLM_HEAD_NAMES / sizeof *MLM_HEAD_NAMES)
+
+static int is_mlm_head_name(const char *name)
+{
+    return !strncmp(name, "cls.", 4) || !strncmp(name, "lm_head.", 8);
+}
+
+/* "heads.NAME.0.weight" for the HF name of an MLM head tensor; dies for a
+ * name the masked_lm head has no place for. */
+static void mlm_head_hub_name(char *buf, size_t n, const char *hf, const char *name)
+{
+    for (size_t i = 0; i < N_MLM_HEAD_NAMES; i++)
+        if (!strcmp(hf, MLM_HEAD_NAMES[i].bert) || !strcmp(hf, MLM_HEAD_NAMES[i].roberta)) {
+            if ((size_t)snprintf(buf, n, "heads.%s.%s", name, MLM_HEAD_NAMES[i].hub) >= n)
+                die("adapter %s: name too long", name);
+            return;
+        }
+    die("adapter %s: MLM head tensor %s has no AdapterHub masked_lm name", name, hf);
+}
+
 /* ---- writing ---- */
 
-static void tset_put(xf_tensorset *s, const xf_tm_param *p)
+static void tset_put_as(xf_tensorset *s, const xf_tm_param *p, const char *name)
 {
     xf_tensor t = {0};
-    t.name = xstrdup(p->name);
+    t.name = xstrdup(name);
     t.dtype = XF_F32;
     t.ndim = p->ndim;
     for (int i = 0; i < p->ndim; i++) t.shape[i] = p->shape[i];
@@ -63,6 +95,8 @@ static void tset_put(xf_tensorset *s, const xf_tm_param *p)
     memcpy(t.data, p->data, t.nbytes);
     xf_tset_add(s, &t);
 }
+
+static void tset_put(xf_tensorset *s, const xf_tm_param *p) { tset_put_as(s, p, p->name); }
 
 static int is_head_param(const xf_tm_param *p) { return !strncmp(p->name, "heads.", 6); }
 
@@ -95,8 +129,10 @@ void xf_tm_save_stream(const char *path, const xf_taskmodel *m, const xf_config 
     json_decref(head);
 }
 
-/* The SeqBn ("pfeiffer") config of the adapters library with our reduction. */
-static json_t *pfeiffer_config(int reduction)
+/* The SeqBn ("pfeiffer") config of the adapters library with our reduction;
+ * with INV the PfeifferInvConfig ("pfeiffer+inv"): a NICE invertible
+ * adapter with its reduction factor 2. */
+static json_t *pfeiffer_config(int reduction, int inv)
 {
     return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:i, s:f, s:f,"
                      " s:s, s:o, s:o, s:b, s:[]}",
@@ -105,8 +141,8 @@ static json_t *pfeiffer_config(int reduction)
                      "adapter_residual_before_ln", 0, "ln_before", 0, "ln_after", 0,
                      "is_parallel", 0, "non_linearity", "relu", "reduction_factor", reduction,
                      "dropout", 0.0, "scaling", 1.0, "init_weights", "bert", "inv_adapter",
-                     json_null(), "inv_adapter_reduction_factor", json_null(), "use_gating", 0,
-                     "leave_out");
+                     inv ? json_string("nice") : json_null(), "inv_adapter_reduction_factor",
+                     inv ? json_integer(2) : json_null(), "use_gating", 0, "leave_out");
 }
 
 static json_t *hub_wrapper(const xf_taskmodel *m, const xf_config *cfg, json_t *config)
@@ -151,6 +187,16 @@ static json_t *head_config(const xf_taskmodel *m)
     return c;
 }
 
+/* BertStyleMaskedLMHead's config (head_type "masked_lm"): transform dense
+ * with the base's activation, LayerNorm, decoder with bias over the vocabulary. */
+static json_t *mlm_head_config(const xf_taskmodel *m, const xf_config *cfg)
+{
+    return json_pack("{s:s, s:i, s:i, s:i, s:s, s:b, s:b, s:b, s:n}", "head_type", "masked_lm",
+                     "vocab_size", cfg->vocab_size, "embedding_size", m->C, "layers", 2,
+                     "activation_function", cfg->hidden_act[0] ? cfg->hidden_act : "gelu",
+                     "layer_norm", 1, "bias", 1, "shift_labels", 0, "label2id");
+}
+
 static void write_json(const char *path, json_t *j)
 {
     xf_out *o = xf_out_open(path);
@@ -188,25 +234,33 @@ void xf_tm_save_hub(const char *dir, const xf_taskmodel *m, const xf_config *cfg
     umask(um);
     if (chmod(tmp, 0777 & ~um) != 0) die_errno("%s: chmod", tmp);
     xf_tensorset *ad = xf_tset_new(), *hd = xf_tset_new();
+    int mlm_head = 0;
     for (int i = 0; i < m->npar; i++) {
-        /* a language adapter's trained MLM head ("cls."/"lm_head.", HF names)
-         * is the static head of a *ForMaskedLM model, which AdapterHub
-         * folders have no head_config for: the tensor stream carries it */
-        if (!strncmp(m->par[i].name, "cls.", 4) || !strncmp(m->par[i].name, "lm_head.", 8)) continue;
+        /* a language adapter's trained MLM head (HF names "cls."/"lm_head.")
+         * becomes the library's masked_lm prediction head of the adapter's
+         * name; the tied decoder weight is the base's word embeddings and
+         * is not among the parameters */
+        if (is_mlm_head_name(m->par[i].name)) {
+            char hub_name[256];
+            mlm_head_hub_name(hub_name, sizeof hub_name, m->par[i].name, m->name);
+            tset_put_as(hd, &m->par[i], hub_name);
+            mlm_head = 1;
+            continue;
+        }
         tset_put(is_head_param(&m->par[i]) ? hd : ad, &m->par[i]);
     }
     json_t *meta = json_pack("{s:s}", "format", "pt");
     if (m->task_ad) {
         path_join(p, sizeof p, tmp, "adapter_config.json");
-        json_t *j = hub_wrapper(m, cfg, pfeiffer_config(m->reduction));
+        json_t *j = hub_wrapper(m, cfg, pfeiffer_config(m->reduction, m->task_inv != NULL));
         write_json(p, j);
         json_decref(j);
         path_join(p, sizeof p, tmp, "adapter.safetensors");
         xf_safetensors_write(p, ad, meta);
     }
-    if (head_type(m->task)) {
+    if (head_type(m->task) || mlm_head) {
         path_join(p, sizeof p, tmp, "head_config.json");
-        json_t *j = hub_wrapper(m, cfg, head_config(m));
+        json_t *j = hub_wrapper(m, cfg, mlm_head ? mlm_head_config(m, cfg) : head_config(m));
         write_json(p, j);
         json_decref(j);
         path_join(p, sizeof p, tmp, "model_head.safetensors");
@@ -247,8 +301,9 @@ static int json_flag(json_t *c, const char *k, int dflt)
 }
 
 /* Checks that an adapters-library bottleneck config is what xf computes. */
-static int check_pfeiffer(json_t *c, const char *src)
+static int check_pfeiffer(json_t *c, const char *src, int *inv_out)
 {
+    *inv_out = 0;
     if (!json_is_object(c)) die("%s: adapter_config.json: \"config\" is not an object", src);
     struct { const char *k; int want; } flags[] = {
         { "mh_adapter", 0 }, { "output_adapter", 1 }, { "original_ln_before", 1 },
@@ -270,6 +325,7 @@ static int check_pfeiffer(json_t *c, const char *src)
         json_t *ir = json_object_get(c, "inv_adapter_reduction_factor");
         if (!iv || strcmp(iv, "nice") || !json_is_number(ir) || json_number_value(ir) != 2)
             die("%s: adapter_config.json: only the \"nice\" invertible adapter with reduction 2 is supported", src);
+        *inv_out = 1;
     }
     json_t *r = json_object_get(c, "reduction_factor");
     if (!json_is_integer(r) && !(json_is_real(r) && json_real_value(r) == (int)json_real_value(r)))
@@ -284,6 +340,7 @@ static xf_task task_of_head(json_t *hc, const char *src)
     if (!strcmp(ht, "classification")) return XF_TASK_NLI;
     if (!strcmp(ht, "question_answering")) return XF_TASK_QA;
     if (!strcmp(ht, "dependency_parsing")) return XF_TASK_DEP;
+    if (!strcmp(ht, "masked_lm")) return XF_TASK_MLM;
     if (!strcmp(ht, "tagging")) {
         json_t *l2i = json_object_get(hc, "label2id");
         for (xf_task t = XF_TASK_POS; t <= XF_TASK_NER; t += XF_TASK_NER - XF_TASK_POS) {
@@ -300,7 +357,34 @@ static xf_task task_of_head(json_t *hc, const char *src)
     die("%s: head_config.json: head_type %s not supported", src, ht);
 }
 
-static xf_adapter_file *load_hub(const char *dir)
+/* A masked_lm head (a language adapter's MLM head): checks that it is the
+ * BERT-style head xf computes, then gives its tensors ("heads.HEAD.0.weight"
+ * ...) the HF names of the base's MLM head ("cls.predictions.*" under a
+ * "bert." PREFIX, "lm_head.*" otherwise), where xf_tm_add_lang looks. */
+static void mlm_head_from_hub(xf_tensorset *ts, size_t first, json_t *hc, const char *head,
+                              const char *prefix, const char *src)
+{
+    json_t *l = json_object_get(hc, "layers");
+    if (json_flag(hc, "layer_norm", 1) != 1 || json_flag(hc, "bias", 1) != 1 ||
+        json_flag(hc, "shift_labels", 0) != 0 || (l && !(json_is_integer(l) && json_integer_value(l) == 2)))
+        die("%s: head_config.json: only the BERT-style masked_lm head (2 layers, layer_norm, bias) is supported", src);
+    int roberta = !strcmp(prefix, "roberta.");
+    char pre[XF_ADAPTER_NAME_MAX + 16];
+    snprintf(pre, sizeof pre, "heads.%s.", head);
+    size_t np = strlen(pre);
+    for (size_t i = first; i < ts->n; i++) {
+        const char *n = ts->t[i].name, *hf = NULL;
+        if (!strncmp(n, pre, np))
+            for (size_t k = 0; k < N_MLM_HEAD_NAMES; k++)
+                if (!strcmp(n + np, MLM_HEAD_NAMES[k].hub))
+                    hf = roberta ? MLM_HEAD_NAMES[k].roberta : MLM_HEAD_NAMES[k].bert;
+        if (!hf) die("%s: model_head.safetensors: tensor %s is not part of masked_lm head %s", src, n, head);
+        free(ts->t[i].name);
+        ts->t[i].name = xstrdup(hf);
+    }
+}
+
+static xf_adapter_file *load_hub(const char *dir, const char *prefix)
 {
     xf_adapter_file *f = xcalloc(1, sizeof *f);
     char p[4200];
@@ -313,20 +397,37 @@ static xf_adapter_file *load_hub(const char *dir)
     if (access(p, F_OK) == 0) {
         ac = json_load_file(p, 0, &je);
         if (!ac) die("%s:%d: %s", p, je.line, je.text);
-        f->reduction = check_pfeiffer(json_object_get(ac, "config"), dir);
+        int inv;
+        f->reduction = check_pfeiffer(json_object_get(ac, "config"), dir, &inv);
         name = json_string_value(json_object_get(ac, "name"));
         path_join(p, sizeof p, dir, "adapter.safetensors");
         xf_safetensors_read_into(p, f->ts, NULL);
+        /* the config and the tensors must agree on the invertible adapter */
+        char key[XF_ADAPTER_NAME_MAX + 32];
+        snprintf(key, sizeof key, "invertible_adapters.%s.", name ? name : "");
+        int has_inv = 0;
+        for (size_t i = 0; i < f->ts->n; i++)
+            if (strstr(f->ts->t[i].name, key)) has_inv = 1;
+        if (has_inv != inv)
+            die("%s: adapter_config.json: inv_adapter %s, but adapter.safetensors %s invertible-adapter tensors",
+                dir, inv ? "\"nice\"" : "null", has_inv ? "has" : "has no");
     }
     path_join(p, sizeof p, dir, "head_config.json");
     if (access(p, F_OK) == 0) {
         hc = json_load_file(p, 0, &je);
         if (!hc) die("%s:%d: %s", p, je.line, je.text);
-        f->task = task_of_head(json_object_get(hc, "config"), dir);
-        f->has_head = 1;
-        if (!name) name = json_string_value(json_object_get(hc, "name"));
+        json_t *hconf = json_object_get(hc, "config");
+        f->task = task_of_head(hconf, dir);
+        f->has_head = f->task != XF_TASK_MLM;   /* as a stream: an MLM head is no task head */
+        const char *head = json_string_value(json_object_get(hc, "name"));
+        if (!name) name = head;
         path_join(p, sizeof p, dir, "model_head.safetensors");
+        size_t first = f->ts->n;
         xf_safetensors_read_into(p, f->ts, NULL);
+        if (f->task == XF_TASK_MLM) {
+            if (!head || strlen(head) >= XF_ADAPTER_NAME_MAX) die("%s: head_config.json: no usable head name", dir);
+            mlm_head_from_hub(f->ts, first, hconf, head, prefix, dir);
+        }
     }
     if (!ac && !hc) die("%s: neither adapter_config.json nor head_config.json", dir);
     if (!name || !*name || strlen(name) >= XF_ADAPTER_NAME_MAX) die("%s: no usable adapter name", dir);
@@ -366,7 +467,7 @@ xf_adapter_file *xf_adapter_file_load(const char *path, const char *prefix)
 {
     struct stat st;
     int dir = strcmp(path, "-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-    xf_adapter_file *f = dir ? load_hub(path) : load_stream(path);
+    xf_adapter_file *f = dir ? load_hub(path, prefix) : load_stream(path);
     reprefix(f->ts, prefix);
     return f;
 }

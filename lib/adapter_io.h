@@ -5,8 +5,14 @@
  * Tensor names are AdapterHub's (adapters library, ModelWithFlexibleHeads):
  *   {bert.|roberta.}encoder.layer.{i}.output.adapters.{NAME}.adapter_down.0.weight
  *   ... adapter_down.0.bias, adapter_up.weight, adapter_up.bias
+ *   {bert.|roberta.}invertible_adapters.{NAME}.F.0.weight ... G.2.bias   (pfeiffer+inv)
  *   heads.{NAME}.1.weight ...   (tagging, QA: 1.*; classification 1.*, 4.*;
  *                                parsing biaffine_arcs.weight, biaffine_rels.weight)
+ * A language adapter's trained MLM head is under its HF names in the stream
+ * ("cls.predictions.*" / "lm_head.*", taskmodel.h) and, in a folder, the
+ * library's masked_lm head: heads.{NAME}.0.* transform dense, .2.* its
+ * LayerNorm, .3.bias decoder bias, .3.weight an untied decoder weight (a
+ * tied one is the base's word embeddings and is not written).
  *
  * Stream HEAD (besides tstream.h's keys): "config" (the base model's
  * config.json), "adapter": {"name", "task", "reduction", "architecture":
@@ -16,15 +22,24 @@
  *
  * AdapterHub folder (adapters' save_adapter / load_adapter file names):
  *   adapter_config.json     {"config": {SeqBn "pfeiffer" settings,
- *                            reduction_factor}, "hidden_size", "model_class",
- *                            "model_name", "model_type", "name", "version"}
+ *                            reduction_factor, inv_adapter ("nice" for
+ *                            pfeiffer+inv, else null),
+ *                            inv_adapter_reduction_factor (2 / null)},
+ *                            "hidden_size", "model_class", "model_name",
+ *                            "model_type", "name", "version"}
  *   adapter.safetensors     the adapter tensors (names as above)
  *   head_config.json        {"config": {"head_type", "num_labels", "layers",
- *                            "activation_function", "label2id"...}, ...}
+ *                            "activation_function", "label2id"...}, ...};
+ *                            a language adapter: head_type "masked_lm",
+ *                            vocab_size, layers 2, layer_norm, bias
  *   model_head.safetensors  the head tensors
+ * Reading a folder gives the same tensor set, under the same names, as
+ * reading the stream of the same adapter.
  * Import refuses adapter configs xf does not compute (other than Pfeiffer:
  * ReLU, original_ln_before/after, residual_before_ln, output adapter only,
- * no own LayerNorms, no gating, scaling 1).
+ * no own LayerNorms, no gating, scaling 1; invertible adapters other than
+ * NICE with reduction 2; masked_lm heads other than the BERT-style one) and
+ * folders whose config and tensors disagree on the invertible adapter.
  */
 #ifndef XF_ADAPTER_IO_H
 #define XF_ADAPTER_IO_H

@@ -131,8 +131,6 @@ int main(int argc, char **argv)
     xf_task task = xf_task_parse(task_s);
     if (task == XF_TASK_INVALID) die_usage("--task %s: expected pos, dep, ner, nli, qa or mlm", task_s);
     if (inv && task != XF_TASK_MLM) die_usage("--inv applies to --task mlm only");
-    if (inv && hub)   /* adapter_io writes "inv_adapter": null in adapter_config.json */
-        die_usage("--inv with --hub-out: AdapterHub export of invertible adapters is not written yet (use -o)");
     if (task == XF_TASK_MLM) {
         if (!iso && !name) die_usage("--task mlm needs --lang");
         if (optind != argc - 1) die_usage("--task mlm reads one example stream");
