@@ -130,7 +130,7 @@ int xf_bottleneck_tensors(xf_bottleneck *b, xf_adapter_tensor *out);
 /* ---- invertible adapter (NICECouplingBlock, reduction factor 2) ----
  * x = [x1 | x2], x1 the first C/2 features:
  *      y1 = x1 + F(x2);  y2 = x2 + G(y1)            (forward, on the embeddings)
- *      x2 = y2 - G(y1);  x1 = y1 - F(x2)            (inverse, before the MLM head)
+ *      x2 = y2 - G(y1);  x1 = y1 - F(x2)            (inverse, before the MLM decoder)
  * F = Linear(C2 -> C1/2) -> ReLU -> Linear(C1/2 -> C1), G = Linear(C1 -> C2/2)
  * -> ReLU -> Linear(C2/2 -> C2), C1 = C/2, C2 = C - C/2.  The forward and the
  * inverse keep separate saved activations (an MLM step runs both). */
@@ -175,7 +175,7 @@ void xf_invadapter_inverse_backward(xf_invadapter *a, float *dy, const float *dx
 void xf_invadapter_emb_forward(void *ctx, float *y, const float *x, int N, int C, int train);
 void xf_invadapter_emb_backward(void *ctx, float *dx, const float *dy, const float *x, int N, int C);
 /* encoder.h xf_head_hook functions (ctx = the xf_invadapter): the inverse
- * before the MLM head, and its backward. */
+ * between the MLM head's transform and its decoder, and its backward. */
 void xf_invadapter_head_forward(void *ctx, float *y, const float *x, int M, int C);
 void xf_invadapter_head_backward(void *ctx, float *dx, const float *dy, const float *x, int M, int C);
 

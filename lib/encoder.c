@@ -38,6 +38,7 @@ struct xf_encoder {
     int nptab;
     size_t nparams;
     float *params, *grads;
+    void *params_raw;        /* the allocation params lies in (alloc_zeroed) */
     xf_enc_views w, g;
     /* frozen base with a trainable MLM head (xf_encoder_freeze_base_only):
      * gradients of the head tensors only, views hg (the rest NULL) */
@@ -48,8 +49,17 @@ struct xf_encoder {
     const xf_emb_hook *emb_hook;
     const xf_head_hook *head_hook;
     size_t probs_budget;     /* bytes of attention probs kept per layer */
+    int fwd_only;            /* xf_encoder_set_forward_only */
 
-    /* activations, sized for cap_N tokens / cap_B×cap_T */
+    /* activations: the training layout (la, sized for cap_B×cap_T) or the
+     * forward-only one (fo_*, sized for cap_N tokens), acts_fwd_only says
+     * which; acts_bytes is the whole (floats and ints) */
+    int acts_fwd_only;
+    size_t cap_N, acts_bytes;
+    float *fo_xy;            /* [N,C] the residual stream: layer input, then its output */
+    float *fo_a;             /* [N,C] attention-block output (LN1) */
+    float *fo_r;             /* [N,C] LN1 input, then LN2 input */
+    float *fo_w;             /* qkv [N,3C] + att [N,C], then fi [N,FF] + h [N,C] */
     int cap_B, cap_T;
     int probs_kept;          /* layers 0..probs_kept-1 keep their probs */
     float *acts;
@@ -60,7 +70,7 @@ struct xf_encoder {
     float *dqkv;             /* [N,3C] scratch */
     float *sc[5];            /* [N,C] scratch */
     /* last forward */
-    int B, T, train;
+    int B, T, train, last_fwd_only;
     uint64_t seed;
     /* MLM head, sized for cap_M rows */
     int cap_M;
@@ -78,6 +88,18 @@ struct xf_encoder {
 #define SITE_FFN_OUT(l) (3 + 3 * (l))
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* BYTES of zeros, 64-byte aligned (*RAW is what to free).  calloc leaves
+ * the fresh pages of a big allocation untouched (glibc maps them zeroed and
+ * skips the memset), so they cost no memory until written: xf_encoder_load
+ * fills the parameters tensor by tensor while it frees the loaded copies,
+ * instead of holding both in full. */
+static float *alloc_zeroed(size_t bytes, void **raw)
+{
+    char *p = xcalloc(1, bytes + 64);
+    *raw = p;
+    return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
 
 /* ---- parameter table ---- */
 
@@ -186,9 +208,7 @@ xf_encoder *xf_encoder_new(const xf_enc_dims *d, int tied)
     const char *pb = getenv("XF_PROBS_BUDGET_MB");   /* tests, small machines */
     if (pb && *pb) e->probs_budget = (size_t)strtoull(pb, NULL, 10) << 20;
     build_table(e);
-    size_t bytes = xmul(e->nparams, sizeof(float));
-    e->params = xmalloc_aligned(bytes);
-    memset(e->params, 0, bytes);
+    e->params = alloc_zeroed(xmul(e->nparams, sizeof(float)), &e->params_raw);
     set_views(e, &e->w, e->params);
     return e;
 }
@@ -201,7 +221,10 @@ static void free_acts(xf_encoder *e)
     e->acts = NULL;
     e->ids = NULL;
     e->la = NULL;
+    e->fo_xy = e->fo_a = e->fo_r = e->fo_w = NULL;
     e->cap_B = e->cap_T = 0;
+    e->cap_N = e->acts_bytes = 0;
+    e->acts_fwd_only = 0;
 }
 
 static void free_head(xf_encoder *e)
@@ -231,7 +254,7 @@ void xf_encoder_free(xf_encoder *e)
     free_acts(e);
     free_head(e);
     free(e->pool_in);
-    free(e->params);
+    free(e->params_raw);
     free(e->grads);
     free(e->head_grads);
     free(e->w.layer);
@@ -354,10 +377,58 @@ void xf_encoder_set_probs_budget(xf_encoder *e, size_t bytes)
     free_acts(e);
 }
 
+void xf_encoder_set_forward_only(xf_encoder *e, int on) { e->fwd_only = on != 0; }
+
+int xf_encoder_forward_only(const xf_encoder *e)
+{
+    return e->fwd_only || (!e->grads && !e->frozen);
+}
+
+size_t xf_encoder_arena_bytes(const xf_encoder *e) { return e->acts ? e->acts_bytes : 0; }
+
 /* ---- activations ---- */
+
+static void alloc_ids(xf_encoder *e, size_t N)
+{
+    e->ids = xmalloc(xmul(xmul(N, 4), sizeof(int32_t)));
+    e->types = e->ids + N;
+    e->am = e->types + N;
+    e->pos = e->am + N;
+}
+
+/* Forward-only layout: one layer's buffers, reused by every layer (the
+ * output of layer l overwrites its input, dead by then).  fo_w holds qkv
+ * and the attention output, then — both dead — the FFN's intermediate
+ * (GELU in place) and output.  No LayerNorm statistics, no attention
+ * probabilities (attention_forward keeps one [T,T] per thread).  For
+ * mBERT-base, 8·N·C floats instead of ~12·N·C per layer plus probs. */
+static void reserve_forward_only(xf_encoder *e, size_t N)
+{
+    if (e->acts && N <= e->cap_N) return;
+    free_acts(e);
+    size_t C = (size_t)e->d.hidden, FF = (size_t)e->d.inter;
+    size_t NC = round16(xmul(N, C)), NF = round16(xmul(N, FF));
+    size_t W = 4 * NC > NF + NC ? 4 * NC : NF + NC;
+    size_t total = 3 * NC + W;
+    e->acts = xmalloc_aligned(xmul(total, sizeof(float)));
+    alloc_ids(e, N);
+    e->fo_xy = e->acts;
+    e->fo_a = e->fo_xy + NC;
+    e->fo_r = e->fo_a + NC;
+    e->fo_w = e->fo_r + NC;
+    e->cap_N = N;
+    e->acts_fwd_only = 1;
+    e->acts_bytes = total * sizeof(float) + N * 4 * sizeof(int32_t);
+}
 
 void xf_encoder_reserve(xf_encoder *e, int B, int T)
 {
+    int fo = xf_encoder_forward_only(e);
+    if (e->acts && e->acts_fwd_only != fo) free_acts(e);
+    if (fo) {
+        reserve_forward_only(e, xmul((size_t)B, (size_t)T));
+        return;
+    }
     if (B <= e->cap_B && T <= e->cap_T && e->acts) return;
     if (B < e->cap_B) B = e->cap_B;
     if (T < e->cap_T) T = e->cap_T;
@@ -378,10 +449,8 @@ void xf_encoder_reserve(xf_encoder *e, int B, int T)
     total += NC + 2 * Nr + NC + (e->emb_hook ? NC : 0);      /* embeddings */
     total += 2 * NF + 3 * NC + 5 * NC;                        /* scratch */
     e->acts = xmalloc_aligned(xmul(total, sizeof(float)));
-    e->ids = xmalloc(xmul(xmul(N, 4), sizeof(int32_t)));
-    e->types = e->ids + N;
-    e->am = e->types + N;
-    e->pos = e->am + N;
+    alloc_ids(e, N);
+    e->acts_bytes = total * sizeof(float) + N * 4 * sizeof(int32_t);
     e->la = xcalloc(L, sizeof(layer_acts));
     float *p = e->acts;
 #define TAKE(n) (p += (n), p - (n))
@@ -419,6 +488,43 @@ static void zero(float *x, size_t n) { memset(x, 0, n * sizeof(float)); }
 
 /* ---- forward ---- */
 
+/* The layers of a forward-only forward (see reserve_forward_only): the same
+ * operations in the same order as the training layout's loop in
+ * xf_encoder_forward, so the same bits, into reused buffers. */
+static void layers_forward_only(xf_encoder *e, int B, int T, float p_hid, float p_att,
+                                int train, uint64_t drop_seed)
+{
+    const xf_enc_dims *d = &e->d;
+    int C = d->hidden, FF = d->inter, H = d->heads, N = B * T;
+    size_t NC = (size_t)N * C, NF = (size_t)N * FF;
+    float *xy = e->fo_xy, *a = e->fo_a, *r = e->fo_r;
+    float *qkv = e->fo_w, *att = qkv + round16(3 * NC);   /* phase 1: attention */
+    float *fi = e->fo_w, *h = fi + round16(NF);           /* phase 2: FFN */
+    for (int l = 0; l < d->layers; l++) {
+        const xf_enc_layer *p = &e->w.layer[l];
+        linear_forward(qkv, xy, p->qkv_w, p->qkv_b, N, C, 3 * C);
+        attention_forward(att, NULL, qkv, e->am, B, T, C, H, p_att, drop_seed,
+                          SITE(SITE_PROBS(l)));
+        linear_forward(r, att, p->ao_w, p->ao_b, N, C, C);
+        dropout_forward(r, r, NC, p_hid, drop_seed, SITE(SITE_ATT_OUT(l)));
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < NC; i++) r[i] += xy[i];
+        layernorm_forward(a, NULL, NULL, r, p->ln1_w, p->ln1_b, N, C, d->ln_eps);
+        linear_forward(fi, a, p->fi_w, p->fi_b, N, C, FF);
+        gelu_forward(fi, fi, NF);   /* element-wise: in place gives the same bits */
+        linear_forward(h, fi, p->fo_w, p->fo_b, N, FF, C);
+        dropout_forward(h, h, NC, p_hid, drop_seed, SITE(SITE_FFN_OUT(l)));
+        if (e->ffn_hook) {   /* y over the layer input, dead since r1 */
+            e->ffn_hook->forward(e->ffn_hook->ctx, l, xy, h, a, p->ln2_w, p->ln2_b, d->ln_eps,
+                                 N, C, train);
+        } else {
+#pragma omp parallel for schedule(static)
+            for (size_t i = 0; i < NC; i++) r[i] = h[i] + a[i];
+            layernorm_forward(xy, NULL, NULL, r, p->ln2_w, p->ln2_b, N, C, d->ln_eps);
+        }
+    }
+}
+
 void xf_encoder_forward(xf_encoder *e, const int32_t *ids, const int32_t *types,
                         const int32_t *am, int B, int T, int train, uint64_t drop_seed)
 {
@@ -431,6 +537,7 @@ void xf_encoder_forward(xf_encoder *e, const int32_t *ids, const int32_t *types,
     e->T = T;
     e->train = train;
     e->seed = drop_seed;
+    int fo = e->last_fwd_only = e->acts_fwd_only;
     for (int n = 0; n < N; n++) {
         if (ids[n] < 0 || ids[n] >= d->vocab)
             die("encoder: token id %d at position %d of row %d outside the vocabulary [0,%d)",
@@ -464,20 +571,30 @@ void xf_encoder_forward(xf_encoder *e, const int32_t *ids, const int32_t *types,
     }
     float p_hid = train ? d->p_hidden : 0.0f, p_att = train ? d->p_attn : 0.0f;
 
-    /* embeddings: (word + token_type) + position, LN, dropout */
+    /* embeddings: (word + token_type) + position, LN, dropout; forward
+     * only, the sum and (with a hook) the LN output lie in fo_w, which the
+     * first layer overwrites, and the LN statistics are not kept */
     const xf_enc_views *w = &e->w;
+    size_t NCr = round16((size_t)N * C);
+    float *emb_sum = fo ? e->fo_w : e->emb_sum;
+    float *emb_m = fo ? NULL : e->emb_m, *emb_s = fo ? NULL : e->emb_s;
+    float *emb_out = !fo ? e->emb_out : e->emb_hook ? e->fo_w + NCr : e->fo_xy;
+    float *x0 = fo ? e->fo_xy : e->x0;
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
-        float *o = e->emb_sum + (size_t)n * C;
+        float *o = emb_sum + (size_t)n * C;
         const float *we = w->wte + (size_t)e->ids[n] * C;
         const float *te = w->wtt + (size_t)e->types[n] * C;
         const float *pe = w->wpe + (size_t)e->pos[n] * C;
         for (int c = 0; c < C; c++) o[c] = (we[c] + te[c]) + pe[c];
     }
-    layernorm_forward(e->emb_out, e->emb_m, e->emb_s, e->emb_sum, w->eln_w, w->eln_b, N, C,
-                      d->ln_eps);
-    dropout_forward(e->emb_out, e->emb_out, (size_t)N * C, p_hid, drop_seed, SITE(SITE_EMB));
-    if (e->emb_hook) e->emb_hook->forward(e->emb_hook->ctx, e->x0, e->emb_out, N, C, train);
+    layernorm_forward(emb_out, emb_m, emb_s, emb_sum, w->eln_w, w->eln_b, N, C, d->ln_eps);
+    dropout_forward(emb_out, emb_out, (size_t)N * C, p_hid, drop_seed, SITE(SITE_EMB));
+    if (e->emb_hook) e->emb_hook->forward(e->emb_hook->ctx, x0, emb_out, N, C, train);
+    if (fo) {
+        layers_forward_only(e, B, T, p_hid, p_att, train, drop_seed);
+        return;
+    }
 
     for (int l = 0; l < L; l++) {
         const xf_enc_layer *p = &w->layer[l];
@@ -508,7 +625,10 @@ void xf_encoder_forward(xf_encoder *e, const int32_t *ids, const int32_t *types,
     }
 }
 
-float *xf_encoder_hidden(xf_encoder *e) { return e->la[e->d.layers - 1].y; }
+float *xf_encoder_hidden(xf_encoder *e)
+{
+    return e->acts_fwd_only ? e->fo_xy : e->la[e->d.layers - 1].y;
+}
 
 /* ---- backward ---- */
 
@@ -534,6 +654,9 @@ static void mul_inplace(float *y, const float *x, size_t n)
 
 void xf_encoder_backward(xf_encoder *e, float *dhidden)
 {
+    if (e->last_fwd_only || e->acts_fwd_only)
+        die("encoder: backward after a forward-only forward (xf_encoder_set_forward_only, or "
+            "neither xf_encoder_enable_grads nor xf_encoder_freeze was called)");
     const xf_enc_dims *d = &e->d;
     int C = d->hidden, FF = d->inter, H = d->heads, L = d->layers;
     int B = e->B, T = e->T, N = B * T;
@@ -670,19 +793,21 @@ float xf_encoder_mlm_step(xf_encoder *e, const int32_t *pos, const int32_t *labe
     const float *hid = xf_encoder_hidden(e);
     const xf_head_hook *hook = e->head_hook;
     if (hook && !e->hx) e->hx = xmalloc_aligned(xmul(xmul((size_t)e->cap_M, (size_t)C), sizeof(float)));
-    float *gather = hook ? e->hx : e->hm;   /* with a hook: hm = f(hx) */
     for (int m = 0; m < M; m++) {
         if (pos[m] < 0 || pos[m] >= N) die("mlm head: position %d outside the batch", (int)pos[m]);
-        memcpy(gather + (size_t)m * C, hid + (size_t)pos[m] * C, (size_t)C * sizeof(float));
+        memcpy(e->hm + (size_t)m * C, hid + (size_t)pos[m] * C, (size_t)C * sizeof(float));
     }
-    if (hook) hook->forward(hook->ctx, e->hm, e->hx, M, C);
-    /* BertPredictionHeadTransform (dense → gelu → LN), then decoder + bias,
-     * on the gathered rows only */
+    /* BertPredictionHeadTransform (dense → gelu → LN), the hook (hx = f(hz):
+     * adapter-transformers 3.1 BertLMPredictionHead applies inv_lang_adapter
+     * between the transform and the decoder), then decoder + bias, on the
+     * gathered rows only */
     size_t MC = (size_t)M * C;
     linear_forward(e->ht, e->hm, w->head_w, w->head_b, M, C, C);
     gelu_forward(e->hu, e->ht, MC);
     layernorm_forward(e->hz, e->hmean, e->hrstd, e->hu, w->hln_w, w->hln_b, M, C, d->ln_eps);
-    linear_forward(e->logits, e->hz, w->dec_w, w->dec_b, M, C, V);
+    if (hook) hook->forward(hook->ctx, e->hx, e->hz, M, C);
+    const float *dec_in = hook ? e->hx : e->hz;
+    linear_forward(e->logits, dec_in, w->dec_w, w->dec_b, M, C, V);
     if (logits_out) *logits_out = e->logits;
     /* d(logits) overwrites the logits unless the caller reads them: saves an
      * [M,V] buffer (~300 MB for mBERT at B=8, T=512) */
@@ -700,7 +825,12 @@ float xf_encoder_mlm_step(xf_encoder *e, const int32_t *pos, const int32_t *labe
     size_t cMC = round16(xmul((size_t)e->cap_M, (size_t)C));
     float *dz = e->hd, *du = dz + cMC, *dt = du + cMC, *dhm = dt + cMC;
     zero(dz, MC);
-    linear_backward(dz, g ? g->dec_w : NULL, g ? g->dec_b : NULL, dl, e->hz, w->dec_w, M, C, V);
+    linear_backward(dz, g ? g->dec_w : NULL, g ? g->dec_b : NULL, dl, dec_in, w->dec_w, M, C, V);
+    if (hook) {   /* dhm is free until the transform's backward: d(hz) there */
+        zero(dhm, MC);
+        hook->backward(hook->ctx, dhm, dz, e->hz, M, C);
+        dz = dhm;
+    }
     zero(du, MC);
     layernorm_backward(du, g ? g->hln_w : NULL, g ? g->hln_b : NULL, dz, e->hu, w->hln_w,
                        e->hmean, e->hrstd, M, C);
@@ -709,11 +839,6 @@ float xf_encoder_mlm_step(xf_encoder *e, const int32_t *pos, const int32_t *labe
     zero(dhm, MC);
     linear_backward(dhm, g ? g->head_w : NULL, g ? g->head_b : NULL, dt, e->hm, w->head_w, M,
                     C, C);
-    if (hook) {   /* dz is free again: it takes the gradient of the gathered rows */
-        zero(dz, MC);
-        hook->backward(hook->ctx, dz, dhm, e->hx, M, C);
-        dhm = dz;
-    }
     float *dhidden = xmalloc_aligned(xmul(xmul((size_t)N, (size_t)C), sizeof(float)));
     zero(dhidden, (size_t)N * C);
     for (int m = 0; m < M; m++) {   /* in order: repeated positions add up deterministically */

@@ -27,7 +27,11 @@
  * parameter table).  Activations keep only what the backward needs; the
  * GELU output and, beyond a memory budget, attention probabilities are
  * recomputed in the backward.  The backward consumes the saved activations
- * (one backward per forward).
+ * (one backward per forward).  Forward only (xf_encoder_set_forward_only:
+ * evaluation) keeps nothing for a backward: one layer's buffers serve every
+ * layer, no attention probabilities, LayerNorm statistics or GELU inputs
+ * (8·N·C floats for a BERT-shaped model with FF = 4C, against ~12·N·C per
+ * layer plus B·H·T·T per layer), with the same bits in the hidden states.
  *
  * Hooks for adapters (the encoder itself implements no adapter):
  *  - xf_ffn_hook replaces, in every layer, y = LN2(h + x) where h is the FFN
@@ -39,13 +43,14 @@
  *    saved copies, valid until the next forward.
  *  - xf_emb_hook transforms the embedding output (after dropout) before
  *    layer 0 (invertible adapters): forward y = f(x), backward dx += ...
- *  - xf_head_hook transforms the final hidden states of the masked rows
- *    before the MLM head (the inverse of an invertible adapter, as the
- *    adapters library's `rev=True` call before the LM head): on the M
- *    gathered rows only (row-wise, so the same as on all rows), forward
- *    y = f(x), backward dx += ... .  Only xf_encoder_mlm_step calls it;
- *    xf_encoder_hidden() stays the untransformed states.  Without a hook the
- *    head reads the gathered rows directly (the same bits as before hooks).
+ *  - xf_head_hook transforms the MLM head's transformed rows (after its
+ *    dense → activation → LayerNorm) right before the decoder: the inverse
+ *    of an invertible adapter, where adapter-transformers 3.1's
+ *    BertLMPredictionHead / RobertaLMHead call inv_lang_adapter(rev=True).
+ *    On the M gathered rows only (row-wise), forward y = f(x), backward
+ *    dx += ... .  Only xf_encoder_mlm_step calls it.  Without a hook the
+ *    decoder reads the LayerNorm output directly (the same bits as before
+ *    hooks).
  *  - frozen base (xf_encoder_freeze): the backward still propagates through
  *    every layer (so hooks and heads get gradients) but computes no
  *    parameter gradient of the base (dgrad-only GEMMs) and no gradient arena
@@ -79,7 +84,7 @@ typedef struct xf_emb_hook {
 
 typedef struct xf_head_hook {
     void *ctx;
-    /* y[M,C] = f(x[M,C]), the M gathered masked rows */
+    /* y[M,C] = f(x[M,C]), the M masked rows after the head's transform */
     void (*forward)(void *ctx, float *y, const float *x, int M, int C);
     /* dx[M,C] += ∂f/∂x ᵀ dy  (dx zeroed by the encoder; after forward) */
     void (*backward)(void *ctx, float *dx, const float *dy, const float *x, int M, int C);
@@ -180,7 +185,8 @@ void xf_encoder_set_ffn_hook(xf_encoder *e, const xf_ffn_hook *h);   /* NULL = p
 void xf_encoder_set_emb_hook(xf_encoder *e, const xf_emb_hook *h);   /* NULL = identity */
 void xf_encoder_set_head_hook(xf_encoder *e, const xf_head_hook *h); /* NULL = identity */
 /* Sizes the activation arena for batches up to B×T (grows on demand in
- * forward too; call it first to fail early with the size asked). */
+ * forward too; call it first to fail early with the size asked).  Forward
+ * only, the arena is sized in tokens: any batch of at most B·T tokens fits. */
 void xf_encoder_reserve(xf_encoder *e, int B, int T);
 /* Memory for attention probabilities [B,H,T,T] kept from the forward for
  * the backward (default 512 MiB): the first layers that fit keep theirs, the
@@ -188,6 +194,19 @@ void xf_encoder_reserve(xf_encoder *e, int B, int T);
  * all but the last layer's; SIZE_MAX keeps all.  Results are identical.
  * The environment variable XF_PROBS_BUDGET_MB sets the default. */
 void xf_encoder_set_probs_budget(xf_encoder *e, size_t bytes);
+/* Forward only (ON = 1): forwards keep no activation for a backward (see
+ * Memory above) and xf_encoder_backward dies; dropout still follows TRAIN.
+ * An encoder that can take no gradient at all — neither
+ * xf_encoder_enable_grads nor a freeze was called — runs forward only
+ * anyway (xf-mlmstep --eval).  The arena takes the new layout at the next
+ * reserve or forward.  Hidden states, pooler and MLM head outputs are bit
+ * for bit those of the training layout. */
+void xf_encoder_set_forward_only(xf_encoder *e, int on);
+/* Whether the next forward runs forward only (set, or no gradient possible). */
+int xf_encoder_forward_only(const xf_encoder *e);
+/* Bytes of the activation arena now allocated (0 before the first
+ * forward or reserve; the MLM head and pooler buffers not included). */
+size_t xf_encoder_arena_bytes(const xf_encoder *e);
 
 /* ---- forward / backward ---- */
 /* ids, types (NULL = all 0), am (1 = token, 0 = padding; NULL = all 1):

@@ -108,7 +108,21 @@ void xf_encoder_import(const xf_encoder *e, float *arena, const xf_tensorset *ts
     }
 }
 
-xf_encoder *xf_encoder_from_tset(const xf_config *cfg, const xf_tensorset *ts, const char *src)
+/* dst ← the data of T, which CONSUME then frees (its entry stays, empty). */
+static void take(float *dst, xf_tensor *t, size_t n, int consume)
+{
+    memcpy(dst, t->data, n * sizeof(float));
+    if (!consume) return;
+    free(t->data);
+    t->data = NULL;
+    t->nbytes = 0;
+}
+
+/* xf_encoder_from_tset; CONSUME frees each tensor of TS once copied, so
+ * that loading holds the model about once, not twice (the parameter arena
+ * costs memory only as it is filled: alloc_zeroed in encoder.c). */
+static xf_encoder *from_tset(const xf_config *cfg, xf_tensorset *ts, const char *src,
+                             int consume)
 {
     xf_enc_dims d = xf_encoder_dims_from_config(cfg, src);
     int tied = xf_model_decoder_tied(ts, cfg);
@@ -148,22 +162,27 @@ xf_encoder *xf_encoder_from_tset(const xf_config *cfg, const xf_tensorset *ts, c
             for (int j = 0; j < 3; j++) {
                 xf_tensor *t = get_f32(ts, part[j], src, r, c);
                 if (!t) die("%s: tensor %s is missing", src, part[j]);
-                memcpy(dst + j * n, t->data, n * sizeof(float));
+                take(dst + j * n, t, n, consume);
             }
             continue;
         }
         snprintf(nm, sizeof nm, "%s", p->name);
         xf_tensor *t = get_f32(ts, nm, src, p->shape[0], p->ndim == 2 ? p->shape[1] : 0);
         if (!t) die("%s: tensor %s is missing", src, nm);
-        memcpy(dst, t->data, p->n * sizeof(float));
+        take(dst, t, p->n, consume);
     }
     return e;
+}
+
+xf_encoder *xf_encoder_from_tset(const xf_config *cfg, const xf_tensorset *ts, const char *src)
+{
+    return from_tset(cfg, (xf_tensorset *)ts, src, 0);   /* not modified */
 }
 
 xf_encoder *xf_encoder_load(const char *path, xf_config *cfg)
 {
     xf_tensorset *ts = xf_model_load(path, cfg);
-    xf_encoder *e = xf_encoder_from_tset(cfg, ts, path);
+    xf_encoder *e = from_tset(cfg, ts, path, 1);
     xf_tset_free(ts);
     return e;
 }

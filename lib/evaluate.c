@@ -23,6 +23,21 @@ static int by_length(const void *a, const void *b)
     return i < j ? -1 : i > j;
 }
 
+/* Examples in one batch starting at ORD[a]: at most O->batch, and B·T at
+ * most O->max_tokens unless one example alone is longer (sorted: the last
+ * row is the longest). */
+static int batch_size(const xf_example *ex, const size_t *ord, size_t a, size_t nuse,
+                      const xf_eval_opts *o)
+{
+    int B = 0;
+    while (a + B < nuse && B < o->batch) {
+        size_t T = ex[ord[a + B]].n;
+        if (B > 0 && (long)((B + 1) * T) > o->max_tokens) break;
+        B++;
+    }
+    return B;
+}
+
 static int argmax(const float *v, int K)
 {
     int best = 0;
@@ -108,6 +123,7 @@ xf_eval_result xf_evaluate(xf_taskmodel *m, const xf_example *ex, size_t n,
                            const xf_eval_opts *o)
 {
     xf_eval_result res = {0};
+    if (o->batch < 1) die("evaluate: batch size %d", o->batch);
     double t0 = xf_now();
     size_t *ord = xmalloc(sizeof *ord * (n ? n : 1));
     size_t nuse = 0, skipped = 0;
@@ -131,6 +147,23 @@ xf_eval_result xf_evaluate(xf_taskmodel *m, const xf_example *ex, size_t n,
     if (skipped) warning("%zu dep example(s) of split sentences skipped", skipped);
     sort_base = ex;
     qsort(ord, nuse, sizeof *ord, by_length);
+    /* An eval-only model runs its encoder forward only, with the arena
+     * sized once for the largest batch below (in tokens), not grown batch
+     * by batch as the sorted lengths rise.  A trainable one (validation
+     * during xf-adapt) keeps its training arena. */
+    xf_encoder *enc = m->enc;
+    int fwd_only_was = xf_encoder_forward_only(enc);
+    if (!m->trainable) {
+        xf_encoder_set_forward_only(enc, 1);
+        int bigB = 0, bigT = 0;
+        for (size_t a = 0; a < nuse;) {
+            int B = batch_size(ex, ord, a, nuse, o);
+            int T = (int)ex[ord[a + B - 1]].n;
+            if ((size_t)B * T > (size_t)bigB * bigT) { bigB = B; bigT = T; }
+            a += (size_t)B;
+        }
+        if (bigB) xf_encoder_reserve(enc, bigB, bigT);
+    }
 
     xf_acc acc = {0};
     xf_dep_acc dacc = {0};
@@ -143,13 +176,8 @@ xf_eval_result xf_evaluate(xf_taskmodel *m, const xf_example *ex, size_t n,
     size_t gcap = 0;
     int32_t *ph = NULL, *pr = NULL;
     for (size_t a = 0; a < nuse;) {
-        int B = 0;
-        while (a + B < nuse && B < o->batch) {
-            size_t T = ex[ord[a + B]].n;   /* sorted: the newest row is the longest */
-            if (B > 0 && (long)((B + 1) * T) > o->max_tokens) break;
-            batch[B] = &ex[ord[a + B]];
-            B++;
-        }
+        int B = batch_size(ex, ord, a, nuse, o);
+        for (int b = 0; b < B; b++) batch[b] = &ex[ord[a + b]];
         xf_tm_forward(m, batch, B, 0, 0, 0);
         const float *hid = xf_encoder_hidden(m->enc);
         int T = m->T;
@@ -230,6 +258,7 @@ xf_eval_result xf_evaluate(xf_taskmodel *m, const xf_example *ex, size_t n,
     default: break;
     }
     free(qw); free(batch); free(gn); free(pn); free(ph); free(pr); free(ord);
+    if (!m->trainable && !fwd_only_was) xf_encoder_set_forward_only(enc, 0);
     res.seconds = xf_now() - t0;
     return res;
 }

@@ -75,8 +75,8 @@ typedef struct xf_taskmodel {
     xf_tm_lang lang[XF_TM_MAX_LANG];
     xf_bottleneck *task_ad;           /* [L]; NULL = no task adapter (head only) */
     /* mlm + --inv (pfeiffer+inv language adapter being trained): its
-     * invertible adapter, forward on the embeddings and inverse before the
-     * MLM head; NULL otherwise */
+     * invertible adapter, forward on the embeddings and inverse between the
+     * MLM head's transform and its decoder; NULL otherwise */
     xf_invadapter *task_inv;
     xf_emb_hook inv_emb;
     xf_head_hook inv_head;
@@ -122,8 +122,8 @@ void xf_tm_add_task_adapter(xf_taskmodel *m, const char *name, int reduction);
  * invertible adapter named as the task adapter (call after
  * xf_tm_add_task_adapter), installed as the encoder's embedding hook and,
  * inverted, as its MLM head hook (adapters library: invertible adapter on
- * the embedding output, inverse on the last hidden states before the LM
- * head). */
+ * the embedding output, inverse on the LM head's transformed states right
+ * before the decoder). */
 void xf_tm_add_task_invadapter(xf_taskmodel *m);
 /* Random init of the task adapter (init_bert_weights), its invertible
  * adapter (nn.Linear default) and the head (the

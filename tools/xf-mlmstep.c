@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "encoder.h"
 #include "encoder_io.h"
+#include "encoder_posinit.h"
 #include "hfmodel.h"
 #include "mlm.h"
 #include "ops.h"
@@ -26,6 +27,8 @@ static const char USAGE[] =
     "Model:\n"
     "  -m, --model MODEL      HF folder, tensor stream, or '-' (stream on stdin)\n"
     "      --init CONFIG      start from random weights (HF init) of this config.json\n"
+    "      --init-positions sinusoidal|random  with --init: position embeddings from\n"
+    "                         sinusoids (amplitude 0.1; for tiny models) or HF's random init\n"
     "      --resume CKPT      continue a checkpoint written by --save-at\n"
     "      --tokenizer PATH   vocabulary (folder, vocab.txt, tokenizer.json); default: the\n"
     "                         model folder, or the one recorded in the model stream\n"
@@ -58,7 +61,7 @@ static const char USAGE[] =
 
 enum { O_INIT = 0x100, O_RESUME, O_TOK, O_STEPS, O_BATCH, O_SEQ, O_LR, O_WARMUP, O_WD, O_CLIP,
        O_MLMP, O_SEED, O_THREADS, O_HFOUT, O_SAVEAT, O_SAVEPFX, O_LOG, O_EVAL, O_PERF,
-       O_TEST_MASKS, O_TEST_DUMP };
+       O_INITPOS, O_TEST_MASKS, O_TEST_DUMP };
 
 static long *parse_list(const char *s, int *n)
 {
@@ -141,6 +144,7 @@ int main(int argc, char **argv)
         {"model", required_argument, 0, 'm'},
         {"output", required_argument, 0, 'o'},
         {"init", required_argument, 0, O_INIT},
+        {"init-positions", required_argument, 0, O_INITPOS},
         {"resume", required_argument, 0, O_RESUME},
         {"tokenizer", required_argument, 0, O_TOK},
         {"steps", required_argument, 0, O_STEPS},
@@ -166,7 +170,7 @@ int main(int argc, char **argv)
     o.seed = 1;
     const char *model = NULL, *init = NULL, *resume = NULL, *tok_path = NULL, *out = NULL,
                *hf_out = NULL, *threads = NULL;
-    int steps_set = 0, eval = 0, perf = 0;
+    int steps_set = 0, eval = 0, perf = 0, sin_pos = 0;
     long *save_list = NULL;
     int set[O_TEST_DUMP + 1] = {0};
     xf_mlm_opts given = o;
@@ -178,6 +182,11 @@ int main(int argc, char **argv)
         case 'm': model = optarg; break;
         case 'o': out = optarg; break;
         case O_INIT: init = optarg; break;
+        case O_INITPOS:
+            if (strcmp(optarg, "sinusoidal") && strcmp(optarg, "random"))
+                die_usage("--init-positions must be sinusoidal or random");
+            sin_pos = !strcmp(optarg, "sinusoidal");
+            break;
         case O_RESUME: resume = optarg; break;
         case O_TOK: tok_path = optarg; break;
         case O_STEPS: o.steps = xf_parse_long("--steps", optarg, 1, 1L << 40); steps_set = 1; break;
@@ -206,6 +215,7 @@ int main(int argc, char **argv)
     const char *examples = argv[optind];
     if (!!model + !!init + !!resume != 1)
         die_usage("give exactly one of --model, --init, --resume");
+    if (set[O_INITPOS] && !init) die_usage("--init-positions needs --init");
     if (!eval && !steps_set && !resume) die_usage("--steps is required");
     if (!(o.lr >= 0) || !isfinite(o.lr)) die_usage("--lr must be a finite number >= 0");
     if (!(o.mlm_prob > 0 && o.mlm_prob <= 1)) die_usage("--mlm-probability must lie in (0,1]");
@@ -234,6 +244,7 @@ int main(int argc, char **argv)
         xf_enc_dims d = xf_encoder_dims_from_config(&cfg, init);
         e = xf_encoder_new(&d, 1);
         xf_encoder_init_random(e, o.seed);
+        if (sin_pos) xf_encoder_init_sinusoidal_positions(e, XF_SINUSOID_AMPLITUDE);
     } else {
         xf_tensorset *ts = xf_model_load(src, &cfg);
         e = xf_encoder_from_tset(&cfg, ts, src);

@@ -55,6 +55,8 @@ expect 1 "longer than --seq 8" xf-mlmstep --model good.xfts --steps 1 --seq 8 -o
 # usage errors
 expect 2 "steps is required" xf-mlmstep --model good.xfts -o out.xfts ex.tsv
 expect 2 "exactly one of" xf-mlmstep --model good.xfts --init m/config.json --steps 1 -o out.xfts ex.tsv
+expect 2 "init-positions needs --init" xf-mlmstep --model good.xfts --init-positions sinusoidal --steps 1 -o out.xfts ex.tsv
+expect 2 "must be sinusoidal or random" xf-mlmstep --init m/config.json --init-positions cosine --steps 1 -o out.xfts ex.tsv
 expect 2 "only one input can be stdin" xf-mlmstep --model - --steps 1 -o out.xfts -
 expect 2 "save-prefix" xf-mlmstep --model good.xfts --steps 2 --save-at 1 ex.tsv
 echo ok

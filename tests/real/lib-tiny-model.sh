@@ -32,7 +32,7 @@ tiny_model() {
  "num_attention_heads": 2, "intermediate_size": 256, "max_position_embeddings": 256,
  "type_vocab_size": 2, "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1}
 EOF
-  xf-mlmstep -q --init "$work/config.json" --tokenizer "$work/vocab.txt" --steps 150 \
+  xf-mlmstep -q --init "$work/config.json" --init-positions sinusoidal --tokenizer "$work/vocab.txt" --steps 150 \
     --batch 16 --seq 64 --lr 2e-3 --seed 1 -o "$work/tiny.xfts" "$work/mlm.tsv"
   rm -f "$work/text.txt"
   rm -rf "$cache"

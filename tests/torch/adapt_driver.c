@@ -140,11 +140,88 @@ static void run(const char *dir, xf_task task)
     xf_tm_free(m);
 }
 
+/* Language-adapter training (task mlm, pfeiffer+inv): frozen base, adapter
+ * "en" with its invertible adapter, the MLM head's own tensors trainable.
+ * One masked-LM step over fixed masked positions, dumped like run(). */
+static void run_mlm_inv(const char *dir)
+{
+    xf_enc_dims d = { .vocab = V, .hidden = C, .layers = L, .heads = NH, .inter = FF,
+                      .max_pos = P, .type_vocab = 2, .pad_id = 0, .roberta = 0,
+                      .ln_eps = 1e-12f, .p_hidden = 0, .p_attn = 0, .init_range = 0.2f };
+    xf_encoder *e = xf_encoder_new(&d, 1);
+    xf_encoder_init_random(e, 7);
+    xf_tensorset *base = xf_encoder_to_tset(e);
+    xf_taskmodel *m = xf_tm_new(e, "bert.", XF_TASK_MLM);
+    xf_tm_add_task_adapter(m, "en", 4);
+    xf_tm_add_task_invadapter(m);
+    xf_tm_init_weights(m, 3);
+    xf_tm_enable_training(m);
+    for (int i = 0; i < m->npar; i++) fill(m->par[i].data, m->par[i].n, 0.3f, (uint64_t)i + 29);
+
+    enum { T = 9 };
+    static const int len[B] = { 9, 6, 4 };
+    int32_t ids[B * T], am[B * T], pos[B * T], lab[B * T];
+    int M = 0;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            int in = t < len[b];
+            ids[b * T + t] = !in ? 0 : t == 0 ? 2 : t == len[b] - 1 ? 3
+                           : 5 + (int32_t)(xf_hash64(b, 2, (uint64_t)t) % (V - 5));
+            am[b * T + t] = in;
+            if (in && t > 0 && t < len[b] - 1 && (t + b) % 2 == 0) {
+                pos[M] = b * T + t;
+                lab[M] = ids[b * T + t];
+                ids[b * T + t] = 4;   /* [MASK] */
+                M++;
+            }
+        }
+    xf_tm_zero_grads(m);
+    xf_encoder_forward(e, ids, NULL, am, B, T, 0, 0);
+    const float *logits;
+    float loss = xf_encoder_mlm_step(e, pos, lab, M, 1, &logits);
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/mlm.xfts", dir);
+    json_t *cfg = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f}", "task", "mlm",
+                            "vocab_size", V, "hidden_size", C, "num_hidden_layers", L,
+                            "num_attention_heads", NH, "intermediate_size", FF,
+                            "max_position_embeddings", P, "type_vocab_size", 2, "pad_token_id", 0,
+                            "layer_norm_eps", 1e-12);
+    json_t *extra = json_pack("{s:o}", "parity", cfg);
+    xf_tswriter *w = xf_ts_create(path, "parity", -1, extra);
+    json_decref(extra);
+    for (size_t i = 0; i < base->n; i++) {   /* the trainable MLM head comes below */
+        int trained = 0;
+        for (int k = 0; k < m->npar; k++) trained |= !strcmp(m->par[k].name, base->t[i].name);
+        if (!trained) xf_ts_write_tensor(w, &base->t[i]);
+    }
+    for (int i = 0; i < m->npar; i++) {
+        xf_tm_param *q = &m->par[i];
+        int64_t shape[3] = { q->shape[0], q->shape[1], q->shape[2] };
+        char name[256];
+        xf_ts_write(w, q->name, XF_F32, q->ndim, shape, q->data);
+        snprintf(name, sizeof name, "grad.%s", q->name);
+        xf_ts_write(w, name, XF_F32, q->ndim, shape, q->grad);
+    }
+    float fids[B * T], fam[B * T], flab[B * T];
+    for (int i = 0; i < B * T; i++) { fids[i] = (float)ids[i]; fam[i] = (float)am[i]; flab[i] = -100; }
+    for (int k = 0; k < M; k++) flab[pos[k]] = (float)lab[k];
+    put(w, "in.ids", fids, 2, B, T);
+    put(w, "in.am", fam, 2, B, T);
+    put(w, "in.labels", flab, 2, B, T);
+    put(w, "out.loss", &loss, 1, 1, 0);
+    put(w, "out.logits", logits, 2, M, V);
+    xf_ts_commit(w);
+    xf_tset_free(base);
+    xf_tm_free(m);
+}
+
 int main(int argc, char **argv)
 {
     xf_init(argc, argv);
     if (argc != 2) die_usage("usage: adapt_driver DIR");
     xf_task tasks[] = { XF_TASK_POS, XF_TASK_NER, XF_TASK_NLI, XF_TASK_QA, XF_TASK_DEP };
     for (size_t i = 0; i < sizeof tasks / sizeof *tasks; i++) run(argv[1], tasks[i]);
+    run_mlm_inv(argv[1]);
     return 0;
 }

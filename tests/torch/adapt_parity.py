@@ -120,10 +120,76 @@ def run(path):
         ref.check("%s grad %s" % (task, k), t["grad." + k], g, absolute=absolute)
 
 
+def nice(x, p, pre, rev):
+    """The adapters library's NICECouplingBlock: forward, or inverse (rev)."""
+    C = x.shape[-1]
+    C1 = C // 2
+    def mlp(v, k):
+        return F.linear(F.relu(F.linear(v, p[pre + k + ".0.weight"], p[pre + k + ".0.bias"])),
+                        p[pre + k + ".2.weight"], p[pre + k + ".2.bias"])
+    if not rev:
+        x1, x2 = x[..., :C1], x[..., C1:]
+        y1 = x1 + mlp(x2, "F")
+        return torch.cat((y1, x2 + mlp(y1, "G")), -1)
+    y1, y2 = x[..., :C1], x[..., C1:]
+    x2 = y2 - mlp(y1, "G")
+    return torch.cat((y1 - mlp(x2, "F"), x2), -1)
+
+
+def run_mlm_inv(path):
+    """Language-adapter training with pfeiffer+inv (adapter-transformers 3.1
+    BertForMaskedLM): invertible adapter on the embedding output, Pfeiffer
+    adapters, MLM head transform, the inverse coupling, then the tied decoder."""
+    head, t = ref.read_xfts(path)
+    c = dict(head["parity"])
+    c.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, model_type="bert")
+    base = ref.Base(c, False)
+    sd = {k[len("bert."):]: torch.tensor(v) for k, v in t.items() if k.startswith("bert.embeddings")
+          or k.startswith("bert.encoder.layer.") and ".adapters." not in k}
+    missing, unexpected = base.load_state_dict(sd, strict=False)
+    assert not unexpected, unexpected
+    assert not [m for m in missing if "position_ids" not in m], missing
+    for q in base.parameters():
+        q.requires_grad_(False)
+    train = {k: torch.tensor(v, requires_grad=True) for k, v in t.items()
+             if not k.startswith("grad.") and (".adapters." in k or "invertible_adapters." in k
+                                                or k.startswith("cls."))}
+    assert any("invertible_adapters.en." in k for k in train), sorted(train)
+    for i, layer in enumerate(base.encoder.layer):
+        pre = "bert.encoder.layer.%d.output.adapters.en." % i
+        layer.output.forward = adapter_output(layer.output.dense, layer.output.LayerNorm,
+                                              train[pre + "adapter_down.0.weight"],
+                                              train[pre + "adapter_down.0.bias"],
+                                              train[pre + "adapter_up.weight"],
+                                              train[pre + "adapter_up.bias"])
+    emb = base.embeddings.forward
+    inv = "bert.invertible_adapters.en."
+    base.embeddings.forward = lambda ids: nice(emb(ids), train, inv, False)
+    ids = torch.tensor(t["in.ids"]).long()
+    am = torch.tensor(t["in.am"])
+    labels = torch.tensor(t["in.labels"]).long()
+    hid = base(ids, am)
+    sel = labels.view(-1) != -100
+    x = hid.reshape(-1, hid.shape[-1])[sel]
+    x = F.linear(x, train["cls.predictions.transform.dense.weight"],
+                 train["cls.predictions.transform.dense.bias"])
+    x = F.layer_norm(F.gelu(x), x.shape[-1:], train["cls.predictions.transform.LayerNorm.weight"],
+                     train["cls.predictions.transform.LayerNorm.bias"], c["layer_norm_eps"])
+    x = nice(x, train, inv, True)                         # inv_lang_adapter(rev=True) before the decoder
+    logits = F.linear(x, base.embeddings.word_embeddings.weight, train["cls.predictions.bias"])
+    loss = F.cross_entropy(logits, labels.view(-1)[sel])
+    loss.backward()
+    ref.check("mlm+inv logits", t["out.logits"], logits.detach().numpy())
+    ref.check("mlm+inv loss", t["out.loss"], [loss.item()])
+    for k, v in sorted(train.items()):
+        ref.check("mlm+inv grad %s" % k, t["grad." + k], v.grad.numpy())
+
+
 def main():
     d = sys.argv[1]
     for task in ("pos", "ner", "nli", "qa", "dep"):
         run(os.path.join(d, task + ".xfts"))
+    run_mlm_inv(os.path.join(d, "mlm.xfts"))
     if ref.failures:
         print("%d comparisons failed" % len(ref.failures))
         sys.exit(1)

@@ -3,7 +3,8 @@
  * adapter hooks (a hook computing the plain LN reproduces the encoder bit
  * for bit; a frozen base still propagates to the hooks), recomputed vs
  * stored attention probabilities, thread-count invariance, padding
- * invariance of BERT and RoBERTa positions, the HF-name round trip. */
+ * invariance of BERT and RoBERTa positions, the HF-name round trip, and
+ * forward only (evaluation): the same bits from a much smaller arena. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <omp.h>
@@ -11,6 +12,7 @@
 
 #include "encoder.h"
 #include "encoder_io.h"
+#include "encoder_posinit.h"
 #include "ops.h"
 #include "rng.h"
 #include "util.h"
@@ -356,4 +358,132 @@ Test(encoder, too_many_positions_die, .exit_code = 1)
     int32_t ids[15];
     for (int i = 0; i < 15; i++) ids[i] = 5;   /* positions 2..16, max_pos 16 */
     xf_encoder_forward(e, ids, NULL, NULL, 1, 15, 0, 0);
+}
+
+/* ---- forward only (evaluation) ---- */
+
+/* Hidden states, pooler and MLM logits of a forward-only forward are bit
+ * for bit those of the training layout (the same forward, keeping
+ * everything for a backward), in eval and train mode (dropout), with and
+ * without hooks, BERT and RoBERTa, 1 and 2 threads; and the arena is a
+ * fraction of the training one. */
+Test(encoder, forward_only_gives_the_same_bits)
+{
+    enum { C = 8, L = 2, N = B * T };
+    for (int run = 0; run < 16; run++) {
+        int roberta = run & 1, train = (run >> 1) & 1, hooks = (run >> 2) & 1;
+        int th = run & 8 ? 1 : 2;
+        omp_set_num_threads(th);
+        xf_ops_set_threads(th);
+        xf_encoder *ref = tiny_model(roberta, roberta, 21), *fo = tiny_model(roberta, roberta, 21);
+        xf_encoder_enable_grads(ref);   /* the training layout */
+        xf_encoder_freeze(fo);          /* frozen: forward only only when asked */
+        cr_assert(!xf_encoder_forward_only(fo));
+        xf_encoder_set_forward_only(fo, 1);
+        cr_assert(xf_encoder_forward_only(fo));
+        cr_assert(!xf_encoder_forward_only(ref));
+        plain_ln s[2];
+        xf_ffn_hook fh[2];
+        xf_emb_hook eh = {NULL, copy_fwd, copy_bwd};
+        xf_encoder *e2[2] = {ref, fo};
+        for (int k = 0; k < 2; k++) {
+            s[k] = (plain_ln){calloc(L * N, 4), calloc(L * N, 4), calloc(L * N * C, 4), {0, 0}};
+            fh[k] = (xf_ffn_hook){&s[k], pl_forward, pl_backward};
+            if (hooks) {
+                xf_encoder_set_ffn_hook(e2[k], &fh[k]);
+                xf_encoder_set_emb_hook(e2[k], &eh);
+            }
+        }
+        const int32_t *ids = roberta ? ids_r : ids_b;
+        float pooled[2][B * C];
+        const float *logits[2];
+        float loss[2], *lg_copy = malloc(5 * 23 * sizeof(float));
+        for (int k = 0; k < 2; k++) {
+            xf_encoder_forward(e2[k], ids, types, am, B, T, train, 77);
+            xf_encoder_pool_forward(e2[k], pooled[k]);
+            loss[k] = xf_encoder_mlm_step(e2[k], pos, lab, 5, 0, &logits[k]);
+            if (!k) memcpy(lg_copy, logits[0], 5 * 23 * sizeof(float));
+        }
+        cr_expect(!memcmp(xf_encoder_hidden(ref), xf_encoder_hidden(fo), N * C * sizeof(float)),
+                  "run %d: hidden states differ", run);
+        cr_expect(!memcmp(pooled[0], pooled[1], sizeof pooled[0]), "run %d: pooler differs", run);
+        cr_expect(!memcmp(lg_copy, logits[1], 5 * 23 * sizeof(float)), "run %d: logits differ", run);
+        cr_expect_eq(loss[0], loss[1], "run %d", run);
+        size_t nref = xf_encoder_arena_bytes(ref), nfo = xf_encoder_arena_bytes(fo);
+        cr_expect(nfo > 0 && 2 * nfo < nref, "run %d: arena %zu bytes forward only, %zu training",
+                  run, nfo, nref);
+        /* one layer's buffers, reused: 3 [N,C] + max(qkv+att, FF+out) */
+        size_t NC = 96, NF = 144;
+        cr_expect_eq(nfo, (3 * NC + (4 * NC > NF + NC ? 4 * NC : NF + NC)) * sizeof(float) +
+                              N * 4 * sizeof(int32_t));
+        for (int k = 0; k < 2; k++) {
+            free(s[k].mean);
+            free(s[k].rstd);
+            free(s[k].sum);
+        }
+        free(lg_copy);
+        xf_encoder_free(ref);
+        xf_encoder_free(fo);
+    }
+}
+
+/* The layout follows the mode: forward only, then training again gives the
+ * gradients of an encoder that never ran forward only.  An encoder that can
+ * take no gradient (neither enable_grads nor freeze) runs forward only. */
+Test(encoder, forward_only_switches_back)
+{
+    xf_encoder *a = tiny_model(0, 1, 13), *b = tiny_model(0, 1, 13);
+    cr_expect(xf_encoder_forward_only(a), "no gradients possible: forward only");
+    xf_encoder_enable_grads(a);
+    xf_encoder_enable_grads(b);
+    cr_expect(!xf_encoder_forward_only(a));
+    xf_encoder_set_forward_only(a, 1);
+    loss_of(a, 0, 0);
+    size_t small = xf_encoder_arena_bytes(a);
+    xf_encoder_set_forward_only(a, 0);
+    xf_encoder_zero_grads(a);
+    xf_encoder_zero_grads(b);
+    cr_expect_eq(loss_of(a, 0, 1), loss_of(b, 0, 1));
+    cr_expect(xf_encoder_arena_bytes(a) > 2 * small);
+    cr_expect(!memcmp(xf_encoder_grads(a), xf_encoder_grads(b),
+                      xf_encoder_nparams(a) * sizeof(float)));
+    xf_encoder_free(a);
+    xf_encoder_free(b);
+}
+
+Test(encoder, backward_after_forward_only_dies, .exit_code = 1)
+{
+    xf_encoder *e = tiny_model(0, 1, 1);
+    xf_encoder_freeze(e);
+    xf_encoder_set_forward_only(e, 1);
+    xf_encoder_forward(e, ids_b, types, am, B, T, 0, 0);
+    float dh[B * T * 8] = {0};
+    xf_encoder_backward(e, dh);
+}
+
+/* --init-positions sinusoidal: the table follows the formula, and position
+ * p+k is a fixed rotation of position p (each (sin, cos) pair turns by k·ω),
+ * which is what makes relative offsets linear in the embeddings. */
+Test(encoder, sinusoidal_positions)
+{
+    xf_enc_dims d = tiny(0);
+    xf_encoder *e = xf_encoder_new(&d, 1);
+    xf_encoder_init_random(e, 3);
+    xf_encoder_init_sinusoidal_positions(e, 0.1f);
+    const float *wpe = xf_encoder_weights(e)->wpe;
+    int C = d.hidden;
+    for (int p = 0; p < d.max_pos; p++)
+        for (int i = 0; i < C / 2; i++) {
+            double w = pow(10000.0, -2.0 * i / C);
+            cr_assert_float_eq(wpe[p * C + 2 * i], 0.1 * sin(p * w), 1e-7, "row %d col %d", p, 2 * i);
+            cr_assert_float_eq(wpe[p * C + 2 * i + 1], 0.1 * cos(p * w), 1e-7, "row %d col %d", p, 2 * i + 1);
+        }
+    for (int p = 0; p + 3 < d.max_pos; p++)   /* rotation by 3 positions */
+        for (int i = 0; i < C / 2; i++) {
+            double w = 3 * pow(10000.0, -2.0 * i / C);
+            double s = wpe[p * C + 2 * i], c = wpe[p * C + 2 * i + 1];
+            cr_assert_float_eq(wpe[(p + 3) * C + 2 * i], s * cos(w) + c * sin(w), 1e-6);
+            cr_assert_float_eq(wpe[(p + 3) * C + 2 * i + 1], c * cos(w) - s * sin(w), 1e-6);
+        }
+    xf_encoder_free(e);
 }
