@@ -27,6 +27,19 @@ static void put(xf_tswriter *w, const char *name, const float *data, int ndim, i
     xf_ts_write(w, name, XF_F32, ndim, shape, data);
 }
 
+/* every trainable tensor and its gradient ("grad." + name) */
+static void put_params(xf_tswriter *w, const xf_taskmodel *m)
+{
+    for (int i = 0; i < m->npar; i++) {
+        const xf_tm_param *q = &m->par[i];
+        int64_t shape[3] = { q->shape[0], q->shape[1], q->shape[2] };
+        char name[256];
+        xf_ts_write(w, q->name, XF_F32, q->ndim, shape, q->data);
+        snprintf(name, sizeof name, "grad.%s", q->name);
+        xf_ts_write(w, name, XF_F32, q->ndim, shape, q->grad);
+    }
+}
+
 static void fill(float *p, size_t n, float scale, uint64_t seed)
 {
     for (size_t i = 0; i < n; i++) p[i] = scale * (2 * xf_hash_uniform(seed, 9, i) - 1);
@@ -89,14 +102,7 @@ static void run(const char *dir, xf_task task)
     xf_tswriter *w = xf_ts_create(path, "parity", -1, extra);
     json_decref(extra);
     for (size_t i = 0; i < base->n; i++) xf_ts_write_tensor(w, &base->t[i]);
-    for (int i = 0; i < m->npar; i++) {
-        xf_tm_param *q = &m->par[i];
-        int64_t shape[3] = { q->shape[0], q->shape[1], q->shape[2] };
-        char name[256];
-        xf_ts_write(w, q->name, XF_F32, q->ndim, shape, q->data);
-        snprintf(name, sizeof name, "grad.%s", q->name);
-        xf_ts_write(w, name, XF_F32, q->ndim, shape, q->grad);
-    }
+    put_params(w, m);
     int T = m->T, maxw = 0;
     for (int b = 0; b < B; b++) if ((int)ex[b].nwords > maxw) maxw = (int)ex[b].nwords;
     float *ids = calloc((size_t)B * T, sizeof(float)), *am = calloc((size_t)B * T, sizeof(float));
@@ -195,14 +201,7 @@ static void run_mlm_inv(const char *dir)
         for (int k = 0; k < m->npar; k++) trained |= !strcmp(m->par[k].name, base->t[i].name);
         if (!trained) xf_ts_write_tensor(w, &base->t[i]);
     }
-    for (int i = 0; i < m->npar; i++) {
-        xf_tm_param *q = &m->par[i];
-        int64_t shape[3] = { q->shape[0], q->shape[1], q->shape[2] };
-        char name[256];
-        xf_ts_write(w, q->name, XF_F32, q->ndim, shape, q->data);
-        snprintf(name, sizeof name, "grad.%s", q->name);
-        xf_ts_write(w, name, XF_F32, q->ndim, shape, q->grad);
-    }
+    put_params(w, m);
     float fids[B * T], fam[B * T], flab[B * T];
     for (int i = 0; i < B * T; i++) { fids[i] = (float)ids[i]; fam[i] = (float)am[i]; flab[i] = -100; }
     for (int k = 0; k < M; k++) flab[pos[k]] = (float)lab[k];

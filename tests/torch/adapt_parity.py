@@ -37,10 +37,11 @@ def adapter_output(dense, ln, down_w, down_b, up_w, up_b):
     return forward
 
 
-def run(path):
+def frozen_base(path, trainable):
+    """The dump's config and tensors, the frozen reference base, and the
+    tensors for which trainable(name) holds as leaves with gradients."""
     head, t = ref.read_xfts(path)
     c = dict(head["parity"])
-    task = c["task"]
     c.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, model_type="bert")
     base = ref.Base(c, False)
     sd = {k[len("bert."):]: torch.tensor(v) for k, v in t.items() if k.startswith("bert.embeddings")
@@ -51,14 +52,25 @@ def run(path):
     for p in base.parameters():
         p.requires_grad_(False)
     train = {k: torch.tensor(v, requires_grad=True) for k, v in t.items()
-             if not k.startswith("grad.") and (".adapters." in k or k.startswith("heads."))}
+             if not k.startswith("grad.") and trainable(k)}
+    return c, t, base, train
+
+
+def install_adapters(base, train, name):
+    """Patches the Pfeiffer adapter NAME into every BertOutput."""
     for i, layer in enumerate(base.encoder.layer):
-        pre = "bert.encoder.layer.%d.output.adapters.t." % i
+        pre = "bert.encoder.layer.%d.output.adapters.%s." % (i, name)
         layer.output.forward = adapter_output(layer.output.dense, layer.output.LayerNorm,
                                               train[pre + "adapter_down.0.weight"],
                                               train[pre + "adapter_down.0.bias"],
                                               train[pre + "adapter_up.weight"],
                                               train[pre + "adapter_up.bias"])
+
+
+def run(path):
+    c, t, base, train = frozen_base(path, lambda k: ".adapters." in k or k.startswith("heads."))
+    task = c["task"]
+    install_adapters(base, train, "t")
     ids = torch.tensor(t["in.ids"]).long()
     am = torch.tensor(t["in.am"])
     B, T = ids.shape
@@ -140,28 +152,10 @@ def run_mlm_inv(path):
     """Language-adapter training with pfeiffer+inv (adapter-transformers 3.1
     BertForMaskedLM): invertible adapter on the embedding output, Pfeiffer
     adapters, MLM head transform, the inverse coupling, then the tied decoder."""
-    head, t = ref.read_xfts(path)
-    c = dict(head["parity"])
-    c.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, model_type="bert")
-    base = ref.Base(c, False)
-    sd = {k[len("bert."):]: torch.tensor(v) for k, v in t.items() if k.startswith("bert.embeddings")
-          or k.startswith("bert.encoder.layer.") and ".adapters." not in k}
-    missing, unexpected = base.load_state_dict(sd, strict=False)
-    assert not unexpected, unexpected
-    assert not [m for m in missing if "position_ids" not in m], missing
-    for q in base.parameters():
-        q.requires_grad_(False)
-    train = {k: torch.tensor(v, requires_grad=True) for k, v in t.items()
-             if not k.startswith("grad.") and (".adapters." in k or "invertible_adapters." in k
-                                                or k.startswith("cls."))}
+    c, t, base, train = frozen_base(path, lambda k: ".adapters." in k or "invertible_adapters." in k
+                                    or k.startswith("cls."))
     assert any("invertible_adapters.en." in k for k in train), sorted(train)
-    for i, layer in enumerate(base.encoder.layer):
-        pre = "bert.encoder.layer.%d.output.adapters.en." % i
-        layer.output.forward = adapter_output(layer.output.dense, layer.output.LayerNorm,
-                                              train[pre + "adapter_down.0.weight"],
-                                              train[pre + "adapter_down.0.bias"],
-                                              train[pre + "adapter_up.weight"],
-                                              train[pre + "adapter_up.bias"])
+    install_adapters(base, train, "en")
     emb = base.embeddings.forward
     inv = "bert.invertible_adapters.en."
     base.embeddings.forward = lambda ids: nice(emb(ids), train, inv, False)
