@@ -111,18 +111,29 @@ int xf_bottleneck_tensors(xf_bottleneck *b, xf_adapter_tensor *out)
     return 4;
 }
 
-void xf_adapter_step_forward(xf_bottleneck *b, float *o, const float *prev, const float *x,
-                             const float *ln_w, const float *ln_b, float eps, int N)
+/* Where a step's forward writes its activations: the bottleneck's own saved
+ * buffers, or (forward only) scratch that the next step overwrites. */
+typedef struct { float *s, *mean, *rstd, *z, *r; } step_acts;
+
+static void step_forward(const xf_bottleneck *b, step_acts a, float *o, const float *prev,
+                         const float *x, const float *ln_w, const float *ln_b, float eps, int N)
 {
     int C = b->C, D = b->D;
     size_t NC = (size_t)N * C;
-    xf_bottleneck_reserve(b, N);
-    for (size_t i = 0; i < NC; i++) b->s[i] = prev[i] + x[i];
-    layernorm_forward(o, b->mean, b->rstd, b->s, ln_w, ln_b, N, C, eps);   /* o holds a for now */
-    linear_forward(b->z, o, b->down_w, b->down_b, N, C, D);
-    relu_forward(b->r, b->z, (size_t)N * D);
-    linear_forward(o, b->r, b->up_w, b->up_b, N, D, C);
+    for (size_t i = 0; i < NC; i++) a.s[i] = prev[i] + x[i];
+    layernorm_forward(o, a.mean, a.rstd, a.s, ln_w, ln_b, N, C, eps);   /* o holds a for now */
+    linear_forward(a.z, o, b->down_w, b->down_b, N, C, D);
+    relu_forward(a.r, a.z, (size_t)N * D);
+    linear_forward(o, a.r, b->up_w, b->up_b, N, D, C);
     for (size_t i = 0; i < NC; i++) o[i] += prev[i];
+}
+
+void xf_adapter_step_forward(xf_bottleneck *b, float *o, const float *prev, const float *x,
+                             const float *ln_w, const float *ln_b, float eps, int N)
+{
+    xf_bottleneck_reserve(b, N);
+    step_forward(b, (step_acts){ b->s, b->mean, b->rstd, b->z, b->r }, o, prev, x, ln_w, ln_b,
+                 eps, N);
 }
 
 void xf_adapter_step_backward(xf_bottleneck *b, float *dprev, float *dx, float *dln_w,
@@ -178,8 +189,9 @@ size_t xf_adapter_layer_scratch_floats(const xf_adapter_layer *L, int N)
     int D = 0;
     for (int k = 0; k < L->n; k++)
         if (L->stack[k]->D > D) D = L->stack[k]->D;
-    /* two [N,C] carries + the step backward's N(2C + 2D) */
-    return (size_t)N * (size_t)(4 * L->C + 2 * D);
+    /* two [N,C] carries + the step backward's N(2C + 2D); forward only
+     * (fwd_only_acts) uses the same N(2C + 2D) and 2N for the LN stats */
+    return (size_t)N * (size_t)(4 * L->C + 2 * D + 2);
 }
 
 static void layer_reserve(xf_adapter_layer *L, int N)
@@ -191,20 +203,53 @@ static void layer_reserve(xf_adapter_layer *L, int N)
     L->cap = N;
 }
 
+/* Forward only: the activations of every step and of the final LN live in
+ * scratch after the two [N,C] carries, reused step after step:
+ * s, sf [N,C], z, r [N,D], mean, rstd [N]. */
+static step_acts fwd_only_acts(const xf_adapter_layer *L, float *scratch, int N, float **sf)
+{
+    int D = 0;
+    for (int k = 0; k < L->n; k++)
+        if (L->stack[k]->D > D) D = L->stack[k]->D;
+    size_t NC = (size_t)N * L->C, ND = (size_t)N * D;
+    float *p = scratch + 2 * NC;
+    step_acts a = { .s = p, .z = p + 2 * NC, .r = p + 2 * NC + ND };
+    *sf = p + NC;
+    a.mean = a.r + ND;
+    a.rstd = a.mean + N;
+    return a;
+}
+
+static void layer_forward(xf_adapter_layer *L, float *y, const float *h, const float *x,
+                          const float *ln_w, const float *ln_b, float eps, int N, float *scratch,
+                          int keep)
+{
+    size_t NC = (size_t)N * L->C;
+    float *sf = NULL;
+    step_acts tmp = { 0 };
+    if (keep) layer_reserve(L, N);
+    else tmp = fwd_only_acts(L, scratch, N, &sf);
+    const float *prev = h;
+    for (int k = 0; k < L->n; k++) {   /* the step outputs ping-pong in scratch */
+        float *o = scratch + (size_t)(k % 2) * NC;
+        if (keep) xf_adapter_step_forward(L->stack[k], o, prev, x, ln_w, ln_b, eps, N);
+        else step_forward(L->stack[k], tmp, o, prev, x, ln_w, ln_b, eps, N);
+        prev = o;
+    }
+    if (keep) {
+        sf = L->sf;
+        tmp.mean = L->mean;
+        tmp.rstd = L->rstd;
+    }
+    for (size_t i = 0; i < NC; i++) sf[i] = prev[i] + x[i];
+    layernorm_forward(y, tmp.mean, tmp.rstd, sf, ln_w, ln_b, N, L->C, eps);
+}
+
 void xf_adapter_layer_forward(xf_adapter_layer *L, float *y, const float *h, const float *x,
                               const float *ln_w, const float *ln_b, float eps, int N,
                               float *scratch)
 {
-    layer_reserve(L, N);
-    size_t NC = (size_t)N * L->C;
-    const float *prev = h;
-    for (int k = 0; k < L->n; k++) {   /* the step outputs ping-pong in scratch */
-        float *o = scratch + (size_t)(k % 2) * NC;
-        xf_adapter_step_forward(L->stack[k], o, prev, x, ln_w, ln_b, eps, N);
-        prev = o;
-    }
-    for (size_t i = 0; i < NC; i++) L->sf[i] = prev[i] + x[i];
-    layernorm_forward(y, L->mean, L->rstd, L->sf, ln_w, ln_b, N, L->C, eps);
+    layer_forward(L, y, h, x, ln_w, ln_b, eps, N, scratch, 1);
 }
 
 void xf_adapter_layer_backward(xf_adapter_layer *L, float *dh, float *dx, float *dln_w,
@@ -237,6 +282,25 @@ void xf_adapter_set_init(xf_adapter_set *s, int L, int C)
     for (int l = 0; l < L; l++) xf_adapter_layer_init(&s->layer[l], C);
 }
 
+void xf_adapter_set_forward_only(xf_adapter_set *s, int on)
+{
+    s->forward_only = on;
+    if (!on) return;
+    /* what earlier forwards kept for a backward is dead weight now */
+    for (int l = 0; l < s->L; l++) {
+        xf_adapter_layer *L = &s->layer[l];
+        free(L->sf); free(L->mean); free(L->rstd);
+        L->sf = L->mean = L->rstd = NULL;
+        L->cap = 0;
+        for (int k = 0; k < L->n; k++) {
+            xf_bottleneck *b = L->stack[k];
+            free(b->s); free(b->mean); free(b->rstd); free(b->z); free(b->r);
+            b->s = b->mean = b->rstd = b->z = b->r = NULL;
+            b->cap = 0;
+        }
+    }
+}
+
 void xf_adapter_set_free(xf_adapter_set *s)
 {
     for (int l = 0; l < s->L; l++) xf_adapter_layer_free(&s->layer[l]);
@@ -262,10 +326,10 @@ void xf_adapters_ffn_forward(void *ctx, int layer, float *y, const float *h, con
                              const float *ln_w, const float *ln_b, float eps, int N, int C,
                              int train)
 {
-    (void)train;   /* the adapters have no dropout; activations are always kept */
+    (void)train;   /* the adapters have no dropout */
     xf_adapter_set *s = ctx;
     xf_adapter_layer *L = set_layer(s, layer, C, N);
-    xf_adapter_layer_forward(L, y, h, x, ln_w, ln_b, eps, N, s->scratch);
+    layer_forward(L, y, h, x, ln_w, ln_b, eps, N, s->scratch, !s->forward_only);
 }
 
 void xf_adapters_ffn_backward(void *ctx, int layer, float *dh, float *dx, float *dln_w,
@@ -273,6 +337,7 @@ void xf_adapters_ffn_backward(void *ctx, int layer, float *dh, float *dx, float 
                               const float *ln_w, const float *ln_b, float eps, int N, int C)
 {
     xf_adapter_set *s = ctx;
+    if (s->forward_only) die("adapter hook: backward after a forward-only forward");
     xf_adapter_layer *L = set_layer(s, layer, C, N);
     xf_adapter_layer_backward(L, dh, dx, dln_w, dln_b, dy, h, x, ln_w, ln_b, eps, N, s->scratch);
 }

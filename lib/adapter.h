@@ -98,16 +98,21 @@ void xf_adapter_layer_backward(xf_adapter_layer *L, float *dh, float *dx, float 
  *   { .ctx = set, .forward = xf_adapters_ffn_forward,
  *     .backward = xf_adapters_ffn_backward }
  * Memory kept per layer for the backward, N tokens: (1 + K)·N·C + 2K·N·D
- * floats for K stacked adapters. */
+ * floats for K stacked adapters (none in forward-only mode). */
 typedef struct xf_adapter_set {
     int L, C;
     xf_adapter_layer *layer;   /* [L] */
     float *scratch;
     size_t scratch_cap;
+    int forward_only;          /* keep nothing for a backward (evaluation) */
 } xf_adapter_set;
 
 void xf_adapter_set_init(xf_adapter_set *s, int L, int C);
 void xf_adapter_set_free(xf_adapter_set *s);
+/* Forward only (ON = 1): every layer's activations live in the one scratch
+ * buffer, reused layer after layer, and the buffers kept so far are freed;
+ * a backward then dies.  The outputs are the same bits either way. */
+void xf_adapter_set_forward_only(xf_adapter_set *s, int on);
 void xf_adapters_ffn_forward(void *ctx, int layer, float *y, const float *h, const float *x,
                              const float *ln_w, const float *ln_b, float eps, int N, int C,
                              int train);

@@ -155,6 +155,7 @@ xf_eval_result xf_evaluate(xf_taskmodel *m, const xf_example *ex, size_t n,
     int fwd_only_was = xf_encoder_forward_only(enc);
     if (!m->trainable) {
         xf_encoder_set_forward_only(enc, 1);
+        xf_adapter_set_forward_only(&m->set, 1);
         int bigB = 0, bigT = 0;
         for (size_t a = 0; a < nuse;) {
             int B = batch_size(ex, ord, a, nuse, o);
@@ -259,6 +260,7 @@ xf_eval_result xf_evaluate(xf_taskmodel *m, const xf_example *ex, size_t n,
     }
     free(qw); free(batch); free(gn); free(pn); free(ph); free(pr); free(ord);
     if (!m->trainable && !fwd_only_was) xf_encoder_set_forward_only(enc, 0);
+    if (!m->trainable) xf_adapter_set_forward_only(&m->set, 0);
     res.seconds = xf_now() - t0;
     return res;
 }

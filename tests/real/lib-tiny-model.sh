@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # A tiny BERT pretrained from scratch on UD text (8 languages), shared by the
 # tests/real/adapt_*.sh tests: built once per build directory into
-# $XF_BIN/../cache/tiny (vocab.txt, config.json, tiny.xfts) and reused.
+# $XF_BIN/../cache/tiny-KEY (vocab.txt, config.json, tiny.xfts; KEY from
+# this file's contents, so a changed recipe is rebuilt) and reused.
 # Sourced: defines tiny_model (sets TINY to the cache folder).  Run: builds
 # it and checks that pretraining lowered the MLM loss below the uniform
 # ln(V).  Steps: xf-tokenize --learn-vocab, xf-tokenize --task mlm,
-# xf-mlmstep --init CONFIG (L=2, d=64).
+# xf-mlmstep --init CONFIG --init-positions sinusoidal (L=2, d=64; see
+# adapt_dep.sh for why sinusoidal).
 TINY_LANGS="eng_ewt deu_gsd fra_gsd spa_gsd ita_isdt nld_alpino por_bosque swe_talbanken"
 
 tiny_model() {
   local data=${XF_DATA:?XF_DATA not set} cache
-  cache="$(cd "${XF_BIN:?XF_BIN not set}/.." && pwd)/cache/tiny"
+  # keyed by this file's contents: a changed recipe builds a new model
+  local key
+  key=$(sha1sum "${BASH_SOURCE[0]}" | cut -c1-12)
+  cache="$(cd "${XF_BIN:?XF_BIN not set}/.." && pwd)/cache/tiny-$key"
   TINY=$cache
   [ -f "$cache/tiny.xfts" ] && return 0
   local work
-  mkdir -p "${cache%/tiny}"
-  work=$(mktemp -d "${cache%/tiny}/.tinyXXXXXX")
+  mkdir -p "${cache%/*}"
+  work=$(mktemp -d "${cache%/*}/.tinyXXXXXX")
   local l
   for l in $TINY_LANGS; do
     zstd -dc "$data/ud/$l/dev.conllu.zst" | sed -n 's/^# text = //p'

@@ -184,6 +184,47 @@ Test(adapter, ffn_hook_dispatches_by_layer)
     xf_adapter_set_free(&set);
 }
 
+Test(adapter, forward_only_same_bits_and_frees)
+{
+    /* a Stack of two on layer 1: forward only gives the bits of the normal
+     * forward, and drops what the normal one kept */
+    xf_adapter_set set;
+    xf_adapter_set_init(&set, 2, C);
+    layer_case t;
+    case_init(&t, 2, 3);
+    xf_adapter_layer_push(&set.layer[1], &t.b[0]);
+    xf_adapter_layer_push(&set.layer[1], &t.b[1]);
+    size_t NC = (size_t)N * C;
+    float *y = fvec(NC), *y_fo = fvec(NC);
+    xf_adapters_ffn_forward(&set, 1, y, t.h, t.x, t.lw, t.lb, 1e-5f, N, C, 0);
+    cr_assert(set.layer[1].sf && t.b[0].s && t.b[1].z);
+    xf_adapter_set_forward_only(&set, 1);
+    cr_assert(!set.layer[1].sf && !t.b[0].s && !t.b[1].z && !t.b[1].r);
+    xf_adapters_ffn_forward(&set, 1, y_fo, t.h, t.x, t.lw, t.lb, 1e-5f, N, C, 0);
+    cr_assert(memcmp(y, y_fo, sizeof(float) * NC) == 0);
+    cr_assert(!set.layer[1].sf && !t.b[0].s, "forward only kept activations");
+    xf_adapter_set_forward_only(&set, 0);   /* and back: the backward works again */
+    float *dh = fvec(NC), *dx = fvec(NC);
+    xf_adapters_ffn_forward(&set, 1, y, t.h, t.x, t.lw, t.lb, 1e-5f, N, C, 0);
+    cr_assert(memcmp(y, y_fo, sizeof(float) * NC) == 0);
+    xf_adapters_ffn_backward(&set, 1, dh, dx, NULL, NULL, t.r, t.h, t.x, t.lw, t.lb, 1e-5f, N, C);
+    xf_adapter_set_free(&set);
+}
+
+Test(adapter, backward_after_forward_only_dies, .exit_code = 1)
+{
+    xf_adapter_set set;
+    xf_adapter_set_init(&set, 1, C);
+    layer_case t;
+    case_init(&t, 1, 4);
+    xf_adapter_layer_push(&set.layer[0], &t.b[0]);
+    size_t NC = (size_t)N * C;
+    float *y = fvec(NC), *dh = fvec(NC), *dx = fvec(NC);
+    xf_adapter_set_forward_only(&set, 1);
+    xf_adapters_ffn_forward(&set, 0, y, t.h, t.x, t.lw, t.lb, 1e-5f, N, C, 0);
+    xf_adapters_ffn_backward(&set, 0, dh, dx, NULL, NULL, t.r, t.h, t.x, t.lw, t.lb, 1e-5f, N, C);
+}
+
 Test(adapter, hook_rejects_wrong_layer, .exit_code = 1)
 {
     xf_adapter_set set;
