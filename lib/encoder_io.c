@@ -179,6 +179,11 @@ xf_encoder *xf_encoder_from_tset(const xf_config *cfg, const xf_tensorset *ts, c
     return from_tset(cfg, (xf_tensorset *)ts, src, 0);   /* not modified */
 }
 
+xf_encoder *xf_encoder_from_tset_consume(const xf_config *cfg, xf_tensorset *ts, const char *src)
+{
+    return from_tset(cfg, ts, src, 1);
+}
+
 xf_encoder *xf_encoder_load(const char *path, xf_config *cfg)
 {
     xf_tensorset *ts = xf_model_load(path, cfg);

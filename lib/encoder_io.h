@@ -18,7 +18,10 @@ xf_enc_dims xf_encoder_dims_from_config(const xf_config *cfg, const char *fname)
  * pooler or MLM head is initialised as HF would (random, N(0, init_range);
  * LN 1/0) with a warning; a missing pooler is then not exported. */
 xf_encoder *xf_encoder_from_tset(const xf_config *cfg, const xf_tensorset *ts, const char *src);
-/* xf_model_load + xf_encoder_from_tset. */
+/* The same, freeing each tensor's data once copied (names, shapes and the
+ * stream HEAD stay): loading then holds the model about once, not twice. */
+xf_encoder *xf_encoder_from_tset_consume(const xf_config *cfg, xf_tensorset *ts, const char *src);
+/* xf_model_load + xf_encoder_from_tset_consume. */
 xf_encoder *xf_encoder_load(const char *path, xf_config *cfg);
 
 /* Adds the tensors of ARENA (laid out as E's parameters: the weights, their

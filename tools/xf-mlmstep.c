@@ -247,7 +247,8 @@ int main(int argc, char **argv)
         if (sin_pos) xf_encoder_init_sinusoidal_positions(e, XF_SINUSOID_AMPLITUDE);
     } else {
         xf_tensorset *ts = xf_model_load(src, &cfg);
-        e = xf_encoder_from_tset(&cfg, ts, src);
+        /* a checkpoint's tensors are read again for the optimizer state */
+        e = resume ? xf_encoder_from_tset(&cfg, ts, src) : xf_encoder_from_tset_consume(&cfg, ts, src);
         json_t *tk = ts->head ? json_object_get(ts->head, "tokenizer") : NULL;
         if (json_is_string(tk)) stream_tok = xstrdup(json_string_value(tk));
         if (resume) ckpt = ts;
