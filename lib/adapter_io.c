@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #define HUB_VERSION "adapters.1.0.0"
 
@@ -210,22 +209,10 @@ static void path_join(char *buf, size_t n, const char *dir, const char *file)
     if ((size_t)snprintf(buf, n, "%s/%s", dir, file) >= n) die("%s: path too long", dir);
 }
 
-static int dir_is_empty(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    int empty = 1;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
-    closedir(d);
-    return empty;
-}
-
 void xf_tm_save_hub(const char *dir, const xf_taskmodel *m, const xf_config *cfg)
 {
     struct stat st;
-    if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && dir_is_empty(dir)))
+    if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && xf_dir_is_empty(dir) == 1))
         die("%s: exists and is not an empty folder", dir);
     char tmp[4096], p[4200];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", dir) >= sizeof tmp) die("%s: path too long", dir);

@@ -78,36 +78,6 @@ static xf_tensor *get_f32(const xf_tensorset *ts, const char *name, const char *
     return t;
 }
 
-void xf_encoder_import(const xf_encoder *e, float *arena, const xf_tensorset *ts,
-                       const char *prefix, const char *src)
-{
-    int np;
-    const xf_enc_param *tab = xf_encoder_param_table(e, &np);
-    char nm[512];
-    for (int k = 0; k < np; k++) {
-        const xf_enc_param *p = &tab[k];
-        if (is_pooler(p->name) && !xf_encoder_has_pooler(e)) continue;
-        float *dst = arena + p->off;
-        if (strstr(p->name, ".qkv.")) {
-            char part[3][128];
-            qkv_names(p->name, part);
-            int64_t r = p->shape[0] / 3, c = p->ndim == 2 ? p->shape[1] : 0;
-            size_t n = p->n / 3;
-            for (int j = 0; j < 3; j++) {
-                snprintf(nm, sizeof nm, "%s%s", prefix, part[j]);
-                xf_tensor *t = get_f32(ts, nm, src, r, c);
-                if (!t) die("%s: tensor %s is missing", src, nm);
-                memcpy(dst + j * n, t->data, n * sizeof(float));
-            }
-            continue;
-        }
-        snprintf(nm, sizeof nm, "%s%s", prefix, p->name);
-        xf_tensor *t = get_f32(ts, nm, src, p->shape[0], p->ndim == 2 ? p->shape[1] : 0);
-        if (!t) die("%s: tensor %s is missing", src, nm);
-        memcpy(dst, t->data, p->n * sizeof(float));
-    }
-}
-
 /* dst ← the data of T, which CONSUME then frees (its entry stays, empty). */
 static void take(float *dst, xf_tensor *t, size_t n, int consume)
 {
@@ -116,6 +86,41 @@ static void take(float *dst, xf_tensor *t, size_t n, int consume)
     free(t->data);
     t->data = NULL;
     t->nbytes = 0;
+}
+
+/* Copies every parameter of E's table from TS (names PREFIX + HF name; the
+ * fused QKV from its three parts) into ARENA; the pooler only when E has
+ * one, the MLM head unless SKIP_HEAD.  CONSUME: see take(). */
+static void import_params(const xf_encoder *e, float *arena, xf_tensorset *ts,
+                          const char *prefix, const char *src, int skip_head, int consume)
+{
+    int np;
+    const xf_enc_param *tab = xf_encoder_param_table(e, &np);
+    char nm[512];
+    for (int k = 0; k < np; k++) {
+        const xf_enc_param *p = &tab[k];
+        if (is_pooler(p->name) && !xf_encoder_has_pooler(e)) continue;
+        if (skip_head && is_head(p->name)) continue;
+        float *dst = arena + p->off;
+        int qkv = strstr(p->name, ".qkv.") != NULL;
+        char part[3][128];
+        if (qkv) qkv_names(p->name, part);
+        int nparts = qkv ? 3 : 1;
+        int64_t r = p->shape[0] / nparts, c = p->ndim == 2 ? p->shape[1] : 0;
+        size_t n = p->n / (size_t)nparts;
+        for (int j = 0; j < nparts; j++) {
+            snprintf(nm, sizeof nm, "%s%s", prefix, qkv ? part[j] : p->name);
+            xf_tensor *t = get_f32(ts, nm, src, r, c);
+            if (!t) die("%s: tensor %s is missing", src, nm);
+            take(dst + (size_t)j * n, t, n, consume);
+        }
+    }
+}
+
+void xf_encoder_import(const xf_encoder *e, float *arena, const xf_tensorset *ts,
+                       const char *prefix, const char *src)
+{
+    import_params(e, arena, (xf_tensorset *)ts, prefix, src, 0, 0);   /* not modified */
 }
 
 /* xf_encoder_from_tset; CONSUME frees each tensor of TS once copied, so
@@ -147,30 +152,7 @@ static xf_encoder *from_tset(const xf_config *cfg, xf_tensorset *ts, const char 
         warning("%s: no complete MLM head; it is initialised randomly, as HF does", src);
     xf_encoder_set_has_pooler(e, have_pooler);
     /* import everything present */
-    char nm[512];
-    float *arena = xf_encoder_params(e);
-    for (int k = 0; k < np; k++) {
-        const xf_enc_param *p = &tab[k];
-        if (is_pooler(p->name) && !have_pooler) continue;
-        if (is_head(p->name) && !have_head) continue;
-        float *dst = arena + p->off;
-        if (strstr(p->name, ".qkv.")) {
-            char part[3][128];
-            qkv_names(p->name, part);
-            int64_t r = p->shape[0] / 3, c = p->ndim == 2 ? p->shape[1] : 0;
-            size_t n = p->n / 3;
-            for (int j = 0; j < 3; j++) {
-                xf_tensor *t = get_f32(ts, part[j], src, r, c);
-                if (!t) die("%s: tensor %s is missing", src, part[j]);
-                take(dst + j * n, t, n, consume);
-            }
-            continue;
-        }
-        snprintf(nm, sizeof nm, "%s", p->name);
-        xf_tensor *t = get_f32(ts, nm, src, p->shape[0], p->ndim == 2 ? p->shape[1] : 0);
-        if (!t) die("%s: tensor %s is missing", src, nm);
-        take(dst, t, p->n, consume);
-    }
+    import_params(e, xf_encoder_params(e), ts, "", src, !have_head, consume);
     return e;
 }
 

@@ -5,7 +5,6 @@
 #include "util.h"
 #include "zio.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -410,18 +409,6 @@ static void copy_file(const char *src, const char *dst)
     free(data);
 }
 
-static int dir_is_empty(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) die_errno("%s: cannot open", dir);
-    struct dirent *e;
-    int empty = 1;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
-    closedir(d);
-    return empty;
-}
-
 static void copy_tokenizer(const char *src, const char *tmp)
 {
     struct stat st;
@@ -466,7 +453,9 @@ void xf_model_save_hf(const char *dir, const xf_config *cfg, const xf_tensorset 
     int existed = 0;
     if (!stat(dir, &st)) {
         if (!S_ISDIR(st.st_mode)) die("%s: exists and is not a folder", dir);
-        if (!dir_is_empty(dir)) die("%s: exists and is not empty", dir);
+        int empty = xf_dir_is_empty(dir);
+        if (empty < 0) die_errno("%s: cannot open", dir);
+        if (!empty) die("%s: exists and is not empty", dir);
         existed = 1;
     }
     if (hf_active) die("%s: another model folder is being written", dir);

@@ -312,14 +312,9 @@ xf_tokenizer *xf_tok_wordpiece_new(const char *const *pieces, size_t n, int lowe
         own[i] = xstrdup(pieces[i]);
     xf_tokenizer *tk = tok_alloc(XF_TOK_WORDPIECE, own, n, NULL);
     tk->lowercase = lowercase;
-    tk->sp.cls = xf_tok_id(tk, "[CLS]");
-    tk->sp.sep = xf_tok_id(tk, "[SEP]");
-    tk->sp.pad = xf_tok_id(tk, "[PAD]");
-    tk->sp.mask = xf_tok_id(tk, "[MASK]");
-    tk->sp.unk = xf_tok_id(tk, "[UNK]");
-    if (tk->sp.unk < 0)
-        die("WordPiece vocabulary of %zu pieces has no [UNK]", n);
-    tok_finish_specials(tk);
+    char what[64];
+    snprintf(what, sizeof what, "WordPiece vocabulary of %zu pieces", n);
+    tok_wordpiece_specials(tk, what);
     return tk;
 }
 

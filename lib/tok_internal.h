@@ -137,6 +137,9 @@ void tok_finish_specials(xf_tokenizer *tk);
 void tok_push_span(const tok_nstr *ns, size_t a, size_t b, int32_t id, xf_tokens *out);
 
 /* wordpiece.c */
+/* BERT's special pieces by name ([CLS] [SEP] [PAD] [MASK] [UNK]), then
+ * tok_finish_specials; dies "SRC: no [UNK] piece in the vocabulary". */
+void tok_wordpiece_specials(xf_tokenizer *tk, const char *src);
 xf_tokenizer *tok_wordpiece_load_vocab(const char *path);
 void tok_wordpiece_normalize(const xf_tokenizer *tk, const char *text, size_t len,
                              int32_t base, tok_nstr *out);

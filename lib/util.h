@@ -64,6 +64,10 @@ void xf_out_commit(xf_out *o);
 /* Closes and removes the temp file. */
 void xf_out_abort(xf_out *o);
 
+/* 1 if DIR has no entries besides . and .., 0 if it has, -1 (errno set) if
+ * it cannot be opened. */
+int xf_dir_is_empty(const char *dir);
+
 /* Monotonic seconds, for timings. */
 double xf_now(void);
 /* Peak resident set size of this process in bytes (from getrusage). */

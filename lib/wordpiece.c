@@ -85,15 +85,19 @@ xf_tokenizer *tok_wordpiece_load_vocab(const char *path)
     xf_tokenizer *tk = tok_alloc(XF_TOK_WORDPIECE, pieces, n, path);
     int lc = config_lowercase(path);
     tk->lowercase = lc > 0;
+    tok_wordpiece_specials(tk, path);
+    return tk;
+}
+
+void tok_wordpiece_specials(xf_tokenizer *tk, const char *src)
+{
     tk->sp.cls = xf_tok_id(tk, "[CLS]");
     tk->sp.sep = xf_tok_id(tk, "[SEP]");
     tk->sp.pad = xf_tok_id(tk, "[PAD]");
     tk->sp.mask = xf_tok_id(tk, "[MASK]");
     tk->sp.unk = xf_tok_id(tk, "[UNK]");
-    if (tk->sp.unk < 0)
-        die("%s: no [UNK] piece in the vocabulary", path);
+    if (tk->sp.unk < 0) die("%s: no [UNK] piece in the vocabulary", src);
     tok_finish_specials(tk);
-    return tk;
 }
 
 /* ---- character classes ---- */

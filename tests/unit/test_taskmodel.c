@@ -308,15 +308,56 @@ Test(taskmodel, dep_learns_left_neighbour_heads)
  * delivers through the FFN hook, and those of the head (transform dense,
  * LayerNorm, decoder bias; frozen base, tied decoder without gradient)
  * match finite differences of the MLM loss (dropout off). */
+/* Parameters uniform in [-0.3, 0.3] (larger than the init, so every term
+ * matters). */
+static void randomize_params(xf_taskmodel *m, uint64_t seed)
+{
+    for (int i = 0; i < m->npar; i++)
+        for (size_t k = 0; k < m->par[i].n; k++)
+            m->par[i].data[k] = 0.3f * (2 * xf_hash_uniform(seed, (uint64_t)i, k) - 1);
+}
+
+/* A fixed MLM batch: 2 rows of 6 tokens (one padded), 3 masked positions. */
+static const int32_t MLM_IDS[2 * 6] = { 2, 7, 4, 9, 11, 3, 2, 8, 12, 4, 3, 0 };
+static const int32_t MLM_AM[2 * 6] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+static const int32_t MLM_POS[3] = { 2, 3, 9 }, MLM_LAB[3] = { 13, 21, 30 };
+
+static double mlm_batch_loss(xf_taskmodel *m, int backward)
+{
+    xf_encoder_forward(m->enc, MLM_IDS, NULL, MLM_AM, 2, 6, 0, 0);
+    return xf_encoder_mlm_step(m->enc, MLM_POS, MLM_LAB, 3, backward, NULL);
+}
+
+static void mlm_batch_grads(xf_taskmodel *m)
+{
+    xf_tm_zero_grads(m);
+    mlm_batch_loss(m, 1);
+}
+
+/* Asserts that q->grad[j] matches the central difference of the batch's MLM
+ * loss with step H; returns the gradient. */
+static double assert_mlm_fd(xf_taskmodel *m, xf_tm_param *q, size_t j, double h)
+{
+    float save = q->data[j];
+    double l[2];
+    for (int s = 0; s < 2; s++) {
+        q->data[j] = save + (float)(s ? -h : h);
+        l[s] = mlm_batch_loss(m, 0);
+    }
+    q->data[j] = save;
+    double fd = (l[0] - l[1]) / (2 * h), g = q->grad[j];
+    cr_assert(fabs(g - fd) <= 2e-3 + 2e-2 * fmax(fabs(g), fabs(fd)), "%s[%zu]: %g vs %g",
+              q->name, j, g, fd);
+    return g;
+}
+
 Test(taskmodel, mlm_adapter_gradients)
 {
     xf_taskmodel *m = xf_tm_new(base(12), "bert.", XF_TASK_MLM);
     xf_tm_add_task_adapter(m, "yor", 4);
     xf_tm_init_weights(m, 2);
     xf_tm_enable_training(m);
-    for (int i = 0; i < m->npar; i++)
-        for (size_t k = 0; k < m->par[i].n; k++)
-            m->par[i].data[k] = 0.3f * (2 * xf_hash_uniform(5, (uint64_t)i, k) - 1);
+    randomize_params(m, 5);
     cr_assert_eq(m->npar, 13);   /* adapter + 5 head tensors, nothing of the base */
     cr_assert_null(xf_encoder_grads(m->enc), "frozen base got a gradient arena");
     const char *head_names[5] = { "cls.predictions.transform.dense.weight",
@@ -330,29 +371,14 @@ Test(taskmodel, mlm_adapter_gradients)
             found += !strcmp(m->par[i].name, head_names[k]) && m->par[i].grad;
         cr_assert_eq(found, 1, "%s not trainable", head_names[k]);
     }
-    const int32_t ids[2 * 6] = { 2, 7, 4, 9, 11, 3, 2, 8, 12, 4, 3, 0 };
-    const int32_t am[2 * 6] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
-    const int32_t pos[3] = { 2, 3, 9 }, lab[3] = { 13, 21, 30 };
-    xf_tm_zero_grads(m);
-    xf_encoder_forward(m->enc, ids, NULL, am, 2, 6, 0, 0);
-    xf_encoder_mlm_step(m->enc, pos, lab, 3, 1, NULL);
+    mlm_batch_grads(m);
     int checked_head = 0;
     for (int i = 0; i < m->npar; i++) {
         xf_tm_param *q = &m->par[i];
         int head = !strncmp(q->name, "cls.", 4);
         for (int r = 0; r < (head ? 4 : 1); r++) {   /* the decoder bias: labels' entries too */
-            size_t j = r == 3 && q->n == 40 ? (size_t)lab[r - 1] : (size_t)xf_hash64(3, (uint64_t)i, (uint64_t)r) % q->n;
-            float save = q->data[j];
-            double h = 1e-2, l[2];
-            for (int s = 0; s < 2; s++) {
-                q->data[j] = save + (float)(s ? -h : h);
-                xf_encoder_forward(m->enc, ids, NULL, am, 2, 6, 0, 0);
-                l[s] = xf_encoder_mlm_step(m->enc, pos, lab, 3, 0, NULL);
-            }
-            q->data[j] = save;
-            double fd = (l[0] - l[1]) / (2 * h), g = q->grad[j];
-            cr_assert(fabs(g - fd) <= 2e-3 + 2e-2 * fmax(fabs(g), fabs(fd)), "%s[%zu]: %g vs %g",
-                      q->name, j, g, fd);
+            size_t j = r == 3 && q->n == 40 ? (size_t)MLM_LAB[r - 1] : (size_t)xf_hash64(3, (uint64_t)i, (uint64_t)r) % q->n;
+            double g = assert_mlm_fd(m, q, j, 1e-2);
             if (head && fabs(g) > 1e-4) checked_head++;
         }
     }
@@ -547,31 +573,14 @@ Test(taskmodel, mlm_inv_adapter_gradients)
     xf_tm_init_weights(m, 2);
     xf_tm_enable_training(m);
     cr_assert_eq(m->npar, 21);   /* adapter, invertible adapter, 5 MLM head tensors */
-    for (int i = 0; i < m->npar; i++)
-        for (size_t k = 0; k < m->par[i].n; k++)
-            m->par[i].data[k] = 0.3f * (2 * xf_hash_uniform(6, (uint64_t)i, k) - 1);
-    const int32_t ids[2 * 6] = { 2, 7, 4, 9, 11, 3, 2, 8, 12, 4, 3, 0 };
-    const int32_t am[2 * 6] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
-    const int32_t pos[3] = { 2, 3, 9 }, lab[3] = { 13, 21, 30 };
-    xf_tm_zero_grads(m);
-    xf_encoder_forward(m->enc, ids, NULL, am, 2, 6, 0, 0);
-    xf_encoder_mlm_step(m->enc, pos, lab, 3, 1, NULL);
+    randomize_params(m, 6);
+    mlm_batch_grads(m);
     int checked_inv = 0;
     for (int i = 0; i < m->npar; i++) {
         xf_tm_param *q = &m->par[i];
         for (int r = 0; r < 2; r++) {
             size_t j = (size_t)xf_hash64(4, (uint64_t)i, (uint64_t)r) % q->n;
-            float save = q->data[j];
-            double h = 2e-3, l[2];
-            for (int s = 0; s < 2; s++) {
-                q->data[j] = save + (float)(s ? -h : h);
-                xf_encoder_forward(m->enc, ids, NULL, am, 2, 6, 0, 0);
-                l[s] = xf_encoder_mlm_step(m->enc, pos, lab, 3, 0, NULL);
-            }
-            q->data[j] = save;
-            double fd = (l[0] - l[1]) / (2 * h), g = q->grad[j];
-            cr_assert(fabs(g - fd) <= 2e-3 + 2e-2 * fmax(fabs(g), fabs(fd)), "%s[%zu]: %g vs %g",
-                      q->name, j, g, fd);
+            double g = assert_mlm_fd(m, q, j, 2e-3);
             if (strstr(q->name, "invertible_adapters.yor.") && fabs(g) > 1e-4) checked_inv++;
         }
     }
