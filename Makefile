@@ -1,7 +1,7 @@
 # xf — build, test, benchmark.  `make` builds; `make test` installs missing
 # Debian packages, builds, runs every test, then runs the unit and CLI tests
 # again under ASan+UBSan in a separate build directory; `make bench` runs the
-# benchmarks.  New files need no edit here: lib/*.c go into libxf.a,
+# benchmarks.  New files need no edit here: lib/LAYER/*.c go into libxf.a,
 # tools/xf-*.c become programs, tests/unit/test_*.c become Criterion tests.
 
 .DEFAULT_GOAL := all
@@ -11,12 +11,14 @@ OPT      ?= -O2 -g
 SAN      ?=
 PKGS      = libzstd jansson libutf8proc
 WARN      = -Wall -Wextra -Werror -Wno-unused-parameter
-CPPFLAGS += -Ilib -I/usr/include/x86_64-linux-gnu $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LAYERS    = common text data model run score
+CPPFLAGS += $(LAYERS:%=-Ilib/%) -I/usr/include/x86_64-linux-gnu $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 XFLAGS    = -std=gnu11 $(OPT) $(WARN) -fopenmp -march=native $(SAN) $(CFLAGS)
 LDLIBS    = -lblis -lcsv -lzstd -ljansson -lutf8proc -lm -lpthread
 SHELL     = /bin/bash
 
-LIB_SRC   = $(sort $(wildcard lib/*.c))
+LIB_SRC   = $(sort $(wildcard $(LAYERS:%=lib/%/*.c)))
+LIB_HDR   = $(wildcard $(LAYERS:%=lib/%/*.h))
 LIB_OBJ   = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 TOOL_SRC  = $(sort $(wildcard tools/xf-*.c))
 TOOLS     = $(TOOL_SRC:tools/%.c=$(BUILD)/bin/%)
@@ -30,9 +32,18 @@ demo: deps
 .PHONY: demo all test check check-unit check-cli check-real check-torch asan bench deps clean lint-man
 .DELETE_ON_ERROR:
 
-all: $(TOOLS)
+all: $(TOOLS) $(BUILD)/cflags $(BUILD)/ldlibs
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+# What a test or bench script needs to build its own driver against libxf.a:
+# cc $$(cat build/cflags) -o prog prog.c build/libxf.a $$(cat build/ldlibs)
+$(BUILD)/cflags: Makefile
+	@mkdir -p $(@D)
+	@echo '$(LAYERS:%=-I$(CURDIR)/lib/%) $(filter-out -Ilib/%,$(CPPFLAGS)) -std=gnu11 -O2 -g -fopenmp -march=native $(SAN)' > $@.tmp && mv $@.tmp $@
+$(BUILD)/ldlibs: Makefile
+	@mkdir -p $(@D)
+	@echo '$(LDFLAGS) $(LDLIBS)' > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(XFLAGS) -c -o $@ $<
 

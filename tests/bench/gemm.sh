@@ -8,11 +8,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 build=${BUILD:-$(dirname "${XF_BIN:-$root/build/bin}")}
 lib=$build/libxf.a
-[ -f "$lib" ] || make --no-print-directory BUILD="$build" "$lib" >/dev/null
+[ -f "$build/cflags" ] || make --no-print-directory BUILD="$build" all >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -std=gnu11 -O2 -march=native -fopenmp -Ilib -I/usr/include/x86_64-linux-gnu \
+cc $(cat "$build/cflags") \
    -o "$tmp/ops_bench" tests/bench/ops_bench.c "$lib" \
-   -lblis -lcsv -lzstd -ljansson -lutf8proc -lm -lpthread
+   $(cat "$build/ldlibs")
 echo "note: the machine is shared; timings are noisy (best of 2-3 runs each)"
 /usr/bin/time -f "ops_bench: %e s wall, peak RSS %M KiB" "$tmp/ops_bench" "${XF_BENCH_THREADS:-2}"

@@ -13,11 +13,11 @@ cd "$root"
 data=${XF_DATA:-$root/../shared/data}
 build=${BUILD:-$(dirname "${XF_BIN:-$root/build/bin}")}
 lib=$build/libxf.a
-[ -f "$lib" ] || make --no-print-directory BUILD="$build" "$lib" >/dev/null
+[ -f "$build/cflags" ] || make --no-print-directory BUILD="$build" all >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -std=gnu11 -O2 -Ilib -I/usr/include/x86_64-linux-gnu -fopenmp -o "$tmp/tok_ids" \
-   tests/real/tok_ids.c "$lib" -lblis -lcsv -lzstd -ljansson -lutf8proc -lm -lpthread
+cc $(cat "$build/cflags") -o "$tmp/tok_ids" \
+   tests/real/tok_ids.c "$lib" $(cat "$build/ldlibs")
 
 for f in "$data"/text/*.txt.zst; do zstd -dc "$f" | awk 'NR <= 300'; done > "$tmp/text"
 for f in "$data"/ud/*/test.conllu.zst; do

@@ -9,9 +9,9 @@ lib="$(dirname "${XF_BIN:?XF_BIN not set}")/libxf.a"
 [ -f "$lib" ] || { echo "missing $lib (run make first)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -I"$root/lib" $(pkg-config --cflags jansson 2>/dev/null) -std=gnu11 -O2 -fopenmp -march=native \
+cc $(cat "$(dirname "$lib")/cflags") \
   -o "$tmp/adapt_driver" "$root/tests/torch/adapt_driver.c" "$lib" \
-  -lblis -lcsv -lzstd -ljansson -lutf8proc -lm -lpthread
+  $(cat "$(dirname "$lib")/ldlibs")
 mkdir "$tmp/dump"
 "$tmp/adapt_driver" "$tmp/dump"
 /usr/bin/python3 "$root/tests/torch/adapt_parity.py" "$tmp/dump"

@@ -9,8 +9,8 @@ lib="$(dirname "${XF_BIN:?XF_BIN not set}")/libxf.a"
 [ -f "$lib" ] || { echo "missing $lib (run make first)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -I"$root/lib" -std=gnu11 -O2 -fopenmp -march=native -o "$tmp/heads_driver" \
-  "$root/tests/torch/heads_driver.c" "$lib" -lblis -lcsv -lzstd -ljansson -lutf8proc -lm -lpthread
+cc $(cat "$(dirname "$lib")/cflags") -o "$tmp/heads_driver" \
+  "$root/tests/torch/heads_driver.c" "$lib" $(cat "$(dirname "$lib")/ldlibs")
 mkdir "$tmp/dump"
 "$tmp/heads_driver" "$tmp/dump"
 /usr/bin/python3 "$root/tests/torch/heads.py" "$tmp/dump"
