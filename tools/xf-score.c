@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "evalrow.h"
 #include "plot.h"
+#include "report.h"
 #include "score.h"
 #include "tsv.h"
 #include "util.h"
@@ -17,11 +18,13 @@ static const char USAGE[] =
     "  ts        transfer score per (model, task, metric, transfer, target, steps) (default)\n"
     "  rank      transfer languages ranked by aggregated transfer (paper Table 3)\n"
     "  variance  variance of ts over targets, max/min counts, category (Table 5)\n"
-    "  targets   per target: % of transfer languages positive / negative (Figure 3a)\n"
+    "  targets   per target: % of transfer languages positive / negative (Figures 3a, 5)\n"
     "  seen      mean ts for seen/unseen transfer -> target (Figure 8); needs --languages\n"
     "  corr      Spearman rho between tasks of transfer-language rankings (Table 21)\n"
     "  progress  aggregated ts per transfer language over steps (Figures 3b, 9-18)\n"
     "  compare   continuous steps vs language adapters, improvement over base (Table 2)\n"
+    "  report    one self-contained HTML page from a manifest of tables and figures\n"
+    "            (xf-score report [-o report.html] [--title T] [--max-rows N] MANIFEST)\n"
     "All but ts and compare also read ts tables (the output of 'xf-score ts').\n"
     "Options:\n"
     "  -o, --output FILE      output TSV ('-' = stdout, the default; '.zst' compresses)\n"
@@ -36,18 +39,23 @@ static const char USAGE[] =
     "                         gives the best (worst) ts to >= F of the targets (default 0.05)\n"
     "      --languages FILE   seen: languages.tsv (default $XF_DATA/languages.tsv)\n"
     "      --seen-by WHICH    seen: mbert, xlmr or auto (by model name; default auto)\n"
+    "      --by-family        seen --plot: group the heatmap's languages by family\n"
+    "      --title T          report: the page title\n"
+    "      --max-rows N       report: rows shown per table (default 60)\n"
     "      --summary          compare: one row per setting (Figure 2) instead of per language\n"
-    "      --plot FILE        rank, targets, progress, compare: also draw FILE (.svg or .png)\n"
+    "      --plot FILE        also draw FILE (.svg or .png): rank, variance (Figure 7),\n"
+    "                         targets (3a/5), seen (8), corr (6), progress (3b, 9-18),\n"
+    "                         compare (2); unseen languages marked from --languages\n"
     "  -q, --quiet            no warnings\n"
     "  -v, --verbose          list every excluded run and pair\n"
     "  -h, --help             this help\n"
     "      --version          version\n";
 
 enum { O_METRIC = 0x100, O_STEPS, O_BOOT, O_SEED, O_TOP, O_EXTREME, O_LANGS, O_SEENBY,
-       O_SUMMARY, O_PLOT };
+       O_SUMMARY, O_PLOT, O_FAMILY, O_TITLE, O_MAXROWS };
 
 static const char *const commands[] = {"ts", "rank", "variance", "targets", "seen",
-                                       "corr", "progress", "compare"};
+                                       "corr", "progress", "compare", "report"};
 
 int main(int argc, char **argv)
 {
@@ -75,11 +83,15 @@ int main(int argc, char **argv)
         {"seen-by", required_argument, 0, O_SEENBY},
         {"summary", no_argument, 0, O_SUMMARY},
         {"plot", required_argument, 0, O_PLOT},
+        {"by-family", no_argument, 0, O_FAMILY},
+        {"title", required_argument, 0, O_TITLE},
+        {"max-rows", required_argument, 0, O_MAXROWS},
         {0, 0, 0, 0}};
     const char *out = "-", *plot = NULL;
     const char **metrics = xcalloc((size_t)argc + 1, sizeof *metrics);
     xf_tsopts to = {.metrics = metrics, .boot = 1000, .seed = 1, .level = 0.95};
     xf_scoreopts so = {.top = 0, .extreme_share = 0.05, .seen_by = "auto"};
+    xf_reportopts ro = {0};
     long steps = 0;
     int c;
     while ((c = getopt_long(argc, argv, XF_COMMON_SHORTOPTS "o:", longopts, 0)) != -1) {
@@ -107,25 +119,39 @@ int main(int argc, char **argv)
             break;
         case O_SUMMARY: so.summary = 1; break;
         case O_PLOT: plot = optarg; break;
+        case O_FAMILY: so.by_family = 1; break;
+        case O_TITLE: ro.title = optarg; break;
+        case O_MAXROWS: ro.max_rows = (size_t)xf_parse_long("--max-rows", optarg, 1, 1000000); break;
         default: die_usage("unknown option");
         }
     }
+    if (!strcmp(cmd, "report")) {
+        if (argc - optind != 1) die_usage("report takes one MANIFEST");
+        size_t bad = xf_report_write(argv[optind], out, &ro);
+        if (bad) warning("%s: %zu section(s) could not be shown (see the page)", argv[optind], bad);
+        free(metrics);
+        return 0;
+    }
+    if (ro.title || ro.max_rows) die_usage("--title and --max-rows are options of report");
     if (plot) {
-        if (strcmp(cmd, "rank") && strcmp(cmd, "targets") && strcmp(cmd, "progress") &&
-            strcmp(cmd, "compare"))
-            die_usage("--plot works with rank, targets, progress and compare, not %s", cmd);
+        if (!strcmp(cmd, "ts")) die_usage("--plot works with every analysis, not ts");
         /* Fail before any work: a bad name or a missing gnuplot. */
         xf_plot_abort(xf_plot_open(plot, 100, 100));
     }
     if (so.summary && strcmp(cmd, "compare")) die_usage("--summary is an option of compare");
+    if (so.by_family && (strcmp(cmd, "seen") || !plot)) die_usage("--by-family goes with seen --plot");
     char *langbuf = NULL;
-    if (!strcmp(cmd, "seen") && !so.langfile) {
+    /* seen needs a languages file; the figures use one to mark unseen
+     * languages when there is one. */
+    if ((!strcmp(cmd, "seen") || plot) && !so.langfile) {
         const char *d = getenv("XF_DATA");
-        if (!d) die_usage("seen needs --languages FILE (or XF_DATA set)");
-        langbuf = xmalloc(strlen(d) + sizeof "/languages.tsv");
-        strcpy(langbuf, d);
-        strcat(langbuf, "/languages.tsv");
-        so.langfile = langbuf;
+        if (!d && !strcmp(cmd, "seen")) die_usage("seen needs --languages FILE (or XF_DATA set)");
+        if (d) {
+            langbuf = xmalloc(strlen(d) + sizeof "/languages.tsv");
+            strcpy(langbuf, d);
+            strcat(langbuf, "/languages.tsv");
+            so.langfile = langbuf;
+        }
     }
     int ts_in_ok = strcmp(cmd, "ts") && strcmp(cmd, "compare");
 
@@ -166,6 +192,9 @@ int main(int argc, char **argv)
         else if (!strcmp(cmd, "seen")) xf_score_seen(&ts, &so, z);
         else if (!strcmp(cmd, "corr")) xf_score_corr(&ts, &so, z);
         else xf_score_progress(&ts, &so, z, plot);
+        if (plot && !strcmp(cmd, "variance")) xf_fig_variance(&ts, &so, plot);
+        if (plot && !strcmp(cmd, "seen")) xf_fig_heatmap(&ts, &so, plot);
+        if (plot && !strcmp(cmd, "corr")) xf_fig_common(&ts, &so, plot);
     }
     xf_zout_commit(z);
     xf_evalset_free(&ev);

@@ -75,6 +75,7 @@ typedef struct xf_scoreopts {
     const char *langfile;    /* seen: languages.tsv */
     const char *seen_by;     /* seen: "mbert", "xlmr" or "auto" */
     int summary;             /* compare: per-setting summary instead of per language */
+    int by_family;           /* seen --plot: group the heatmap's axes by family */
 } xf_scoreopts;
 
 void xf_score_rank(const xf_tsset *set, const xf_scoreopts *o, xf_zout *z, const char *plot);
@@ -83,9 +84,41 @@ void xf_score_targets(const xf_tsset *set, const xf_scoreopts *o, xf_zout *z, co
 void xf_score_seen(const xf_tsset *set, const xf_scoreopts *o, xf_zout *z);
 void xf_score_corr(const xf_tsset *set, const xf_scoreopts *o, xf_zout *z);
 void xf_score_progress(const xf_tsset *set, const xf_scoreopts *o, xf_zout *z, const char *plot);
+/* Figures without a table of their own (score_figs.c): Figure 7 (variance),
+ * 3a/5 (targets), 8 (seen), 6 (corr).  Unseen languages are marked when
+ * O->langfile is readable. */
+void xf_fig_variance(const xf_tsset *set, const xf_scoreopts *o, const char *path);
+void xf_fig_recipients(const xf_tsset *set, const xf_scoreopts *o, const char *path);
+void xf_fig_heatmap(const xf_tsset *set, const xf_scoreopts *o, const char *path);
+void xf_fig_common(const xf_tsset *set, const xf_scoreopts *o, const char *path);
+/* Recipient bins of Figure 5: 0 = never (no transfer language positive),
+ * 1..10 = (0,10] .. (90,100) percent, 11 = universal (all positive). */
+int xf_recipient_bin(size_t npos, size_t n);
+const char *xf_recipient_bin_name(int bin);
+
 /* compare works on eval rows (base, mlm with target == transfer, lang). */
 void xf_score_compare(const xf_evalset *set, const xf_tsopts *to, const xf_scoreopts *o,
                       xf_zout *z, const char *plot);
+
+/* ---- languages (score_langs.c): languages.tsv's iso639_3, family and a
+ * 0/1 seen column, sorted by iso. */
+typedef struct xf_langinfo {
+    const char *iso, *family;   /* interned; family "-" when the file has none */
+    int seen;
+} xf_langinfo;
+typedef struct xf_langmeta {
+    xf_langinfo *l;
+    size_t n;
+    const char *path;
+} xf_langmeta;
+void xf_langmeta_read(xf_langmeta *m, const char *path, const char *seen_col);
+const xf_langinfo *xf_langmeta_find(const xf_langmeta *m, const char *lang);   /* NULL: absent */
+void xf_langmeta_free(xf_langmeta *m);
+/* "mbert" or "xlmr" for MODEL under --seen-by. */
+const char *xf_score_seen_by(const xf_scoreopts *o, const char *model);
+/* For figures that mark unseen languages: loads O's languages file when it
+ * is readable (returns 1), else leaves M empty (returns 0: nothing marked). */
+int xf_langmeta_for_plot(xf_langmeta *m, const xf_scoreopts *o, const char *model);
 
 /* Internal helpers shared by score_*.c. */
 /* End (exclusive) of the (model, task, metric, steps) group starting at row I. */

@@ -27,7 +27,7 @@ for cmd in rank targets progress; do
   check_png $cmd.png
 done
 check_svg rank.svg 'ranked by aggregated transfer'
-check_svg targets.svg 'universal recipient'
+check_svg targets.svg 'Recipient transfer map'
 check_svg progress.svg 'Aggregated transfer through MLM steps'
 grep -q 'xxx: m pos' progress.svg   # one panel per transfer language
 xf-score compare --summary --plot compare.svg "$G/compare.tsv" > out
