@@ -188,7 +188,6 @@ int xf_gemm_generic(const char **why)
     static const char *remedy =
         "rebuild xf with another backend (make BLAS=auto picks the fastest installed: "
         "BLAS=openblas or BLAS=onednn)";
-    const char *k = kernel_name();
     int generic;
 #if defined(XF_BLAS_BLIS)
     generic = bli_arch_query_id() == BLIS_ARCH_GENERIC;
@@ -196,6 +195,7 @@ int xf_gemm_generic(const char **why)
     /* cores with AVX2 (or wider) kernels in OpenBLAS 0.3 */
     static const char *fast[] = {"haswell", "zen", "skylakex", "cooperlake", "sapphirerapids",
                                  "excavator", NULL};
+    const char *k = kernel_name();
     generic = 1;
     for (int i = 0; fast[i]; i++)
         if (!strcasecmp(k, fast[i])) generic = 0;
@@ -203,7 +203,7 @@ int xf_gemm_generic(const char **why)
              "make BLAS=onednn";
 #else
     generic = (int)dnnl_get_effective_cpu_isa() < (int)dnnl_cpu_isa_avx2 ||
-              !strcmp(k, "none");
+              !strcmp(kernel_name(), "none");
     remedy = "check DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA, or rebuild xf with make BLAS=openblas";
 #endif
     generic = generic && cpu_has_avx2();
