@@ -45,6 +45,10 @@ measure() {   # measure LABEL [env...]
         printf "%-34s alone %6.1f s; %d at once: slowest %6.1f s = %.2fx its fair share (%.1fx alone)%s\n",
             l, a, k, w, w / (k * a), w / a, l ~ /^xf/ ? (w / (k * a) <= 1.5 ? "  target <= 1.5x: MET" : "  target <= 1.5x: NOT MET") : "" }'
 }
-echo "oversubscription: $copies copies x $nt threads on $nt cores, $steps steps each (noisy: shared machine)"
+echo "oversubscription: $copies copies x $nt threads on $nt cores, $steps steps each (noisy: shared machine;" \
+     "load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
 measure "xf (passive waits)" -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT
+cp alone.t passive.t
 measure "libgomp default spinning" -u OMP_WAIT_POLICY GOMP_SPINCOUNT=300000
+awk -v p="$(cat passive.t)" -v s="$(cat alone.t)" 'BEGIN {
+    printf "one job, spinning vs passive waits (same machine, minutes apart): %.2fx the time\n", s / p }'
