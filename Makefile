@@ -60,6 +60,9 @@ $(BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(XFLAGS) -c -o $@ $<
 
+# AdamW's update loop vectorises only without errno handling for sqrtf.
+$(BUILD)/lib/model/adamw.o: XFLAGS += -fno-math-errno
+
 $(BUILD)/lib/model/gemm.o: lib/model/gemm.c lib/model/gemm.h $(BUILD)/blas
 	@mkdir -p $(@D)
 	$(CC) $$(bash tests/blas.sh flags $(BLAS_USE)) $(CPPFLAGS) $(XFLAGS) -c -o $@ $<

@@ -4,8 +4,10 @@
  * that the ops really split their work (rows over several chunks, loops
  * above the one-thread cut-off) and, for the GEMMs, are the encoder's. */
 #include <criterion/criterion.h>
+#include <omp.h>
 #include <string.h>
 
+#include "adamw.h"
 #include "attention.h"
 #include "fdcheck.h"
 #include "gemm.h"
@@ -198,4 +200,28 @@ Test(determinism, attention, .fini = fini)
     struct outs o = {3, {rnd(AB * AT * AC, 3), rnd(AB * AH * AT * AT, 4), rnd(AB * AT * 3 * AC, 5)},
                      {AB * AT * AC, AB * AH * AT * AT, AB * AT * 3 * AC}, {"out", "probs", "dqkv"}};
     run_both(att_fn, &c, &o);
+}
+
+/* ---- AdamW (vectorised, OpenMP's own thread count) ---- */
+
+enum { AN = 100003 };   /* not a multiple of the chunk or of a vector */
+struct adam { float *g; };
+static void adam_fn(void *p, float **o)
+{
+    struct adam *c = p;
+    xf_adamw opt = xf_adamw_defaults();
+    opt.weight_decay = 0.01f;
+    omp_set_num_threads(xf_ops_threads());
+    for (long t = 1; t <= 3; t++) xf_adamw_update(&opt, o[0], c->g, o[1], o[2], AN, 1e-3f, t, 1);
+    omp_set_num_threads(1);
+}
+
+Test(determinism, adamw, .fini = fini)
+{
+    struct adam c = {rnd(AN, 1)};
+    float *v = rnd(AN, 4);
+    for (size_t i = 0; i < AN; i++) v[i] = v[i] * v[i];   /* second moments are >= 0 */
+    struct outs o = {3, {rnd(AN, 2), rnd(AN, 3), v}, {AN, AN, AN}, {"p", "m", "v"}};
+    run_both(adam_fn, &c, &o);
+    run_threads(adam_fn, &c, &o, 3);
 }
