@@ -36,5 +36,5 @@ bench_backends() {
     echo "built with: $chosen ($chosen_rate GFLOP/s); fastest installed: $fastest ($fastest_rate GFLOP/s)"
     awk -v c="$chosen_rate" -v f="$fastest_rate" 'BEGIN {
         printf "chosen sgemm = %.0f %% of the fastest (target >= 85 %%): %s\n", 100 * c / f,
-            c >= 0.85 * f ? "MET" : "NOT MET" }'
+            (c >= 0.85 * f) ? "MET" : "NOT MET" }'
 }

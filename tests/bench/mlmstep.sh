@@ -54,7 +54,7 @@ fwd=$(sed -n 's/^perf: eval.*tokens\/s, \([0-9.]*\) GFLOP\/s;.*/\1/p' eval.log)
 [ -n "$train" ] && [ -n "$fwd" ] || { echo "no perf line"; exit 1; }
 awk -v t="$train" -v f="$fwd" -v r="$rss" -v peak="$fastest_rate" -v name="$fastest" 'BEGIN {
     printf "MLM step: %.1f GFLOP/s = %.0f %% of the fastest sgemm (%s, %.1f) (target >= 80 %%): %s\n",
-        t, 100 * t / peak, name, peak, t >= 0.8 * peak ? "MET" : "NOT MET"
+        t, 100 * t / peak, name, peak, (t >= 0.8 * peak) ? "MET" : "NOT MET"
     printf "forward:  %.1f GFLOP/s = %.0f %% of it (target >= 80 %%): %s\n",
-        f, 100 * f / peak, f >= 0.8 * peak ? "MET" : "NOT MET"
-    printf "peak RSS of the step: %.2f GiB (target <= 6): %s\n", r, r <= 6 ? "MET" : "NOT MET" }'
+        f, 100 * f / peak, (f >= 0.8 * peak) ? "MET" : "NOT MET"
+    printf "peak RSS of the step: %.2f GiB (target <= 6): %s\n", r, (r <= 6) ? "MET" : "NOT MET" }'
