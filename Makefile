@@ -3,18 +3,27 @@
 # again under ASan+UBSan in a separate build directory; `make bench` runs the
 # benchmarks.  New files need no edit here: lib/LAYER/*.c go into libxf.a,
 # tools/xf-*.c become programs, tests/unit/test_*.c become Criterion tests.
+#
+# GEMM backend (lib/model/gemm.h): make BLAS=blis|openblas|onednn, or
+# BLAS=auto (the default): BLIS where it runs native kernels on this CPU,
+# else the fastest installed of OpenBLAS and oneDNN by a short probe
+# (tests/blas.sh; the choice is cached in $(BUILD)/blas.auto).  A change of
+# backend rebuilds what depends on it ($(BUILD)/blas names the one built).
 
 .DEFAULT_GOAL := all
 BUILD    ?= build
 CC       ?= cc
 OPT      ?= -O2 -g
 SAN      ?=
+BLAS     ?= auto
 PKGS      = libzstd jansson libutf8proc
 WARN      = -Wall -Wextra -Werror -Wno-unused-parameter
 LAYERS    = common text data model run score
 CPPFLAGS += $(LAYERS:%=-Ilib/%) -I/usr/include/x86_64-linux-gnu $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 XFLAGS    = -std=gnu11 $(OPT) $(WARN) -fopenmp -march=native $(SAN) $(CFLAGS)
-LDLIBS    = -lblis -lcsv -lzstd -ljansson -lutf8proc -lm -lpthread
+BLAS_USE  = $(shell cat $(BUILD)/blas 2>/dev/null)
+BLAS_LIBS = $(shell bash tests/blas.sh libs $(BLAS_USE))
+LDLIBS    = $(BLAS_LIBS) -lcsv -lzstd -ljansson -lutf8proc -lm -lpthread
 SHELL     = /bin/bash
 
 LIB_SRC   = $(sort $(wildcard $(LAYERS:%=lib/%/*.c)))
@@ -29,23 +38,34 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@XF_BIN=$(abspath $(BUILD)/bin) bash examples/demo.sh
 
-.PHONY: demo all test check check-unit check-cli check-real check-torch asan bench deps clean lint-man
+.PHONY: FORCE demo all test check check-unit check-cli check-real check-torch asan bench deps clean lint-man
 .DELETE_ON_ERROR:
 
 all: $(TOOLS) $(BUILD)/cflags $(BUILD)/ldlibs
 
+# The backend's name; rewritten (and so newer) only when it changes.
+$(BUILD)/blas: FORCE
+	@bash tests/blas.sh select $(BLAS) $(BUILD)
+
 # What a test or bench script needs to build its own driver against libxf.a:
 # cc $$(cat build/cflags) -o prog prog.c build/libxf.a $$(cat build/ldlibs)
-$(BUILD)/cflags: Makefile
+$(BUILD)/cflags: Makefile $(BUILD)/blas
 	@mkdir -p $(@D)
 	@echo '$(LAYERS:%=-I$(CURDIR)/lib/%) $(filter-out -Ilib/%,$(CPPFLAGS)) -std=gnu11 -O2 -g -fopenmp -march=native $(SAN)' > $@.tmp && mv $@.tmp $@
-$(BUILD)/ldlibs: Makefile
+$(BUILD)/ldlibs: Makefile $(BUILD)/blas
 	@mkdir -p $(@D)
 	@echo '$(LDFLAGS) $(LDLIBS)' > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(XFLAGS) -c -o $@ $<
+
+# AdamW's update loop vectorises only without errno handling for sqrtf.
+$(BUILD)/lib/model/adamw.o: XFLAGS += -fno-math-errno
+
+$(BUILD)/lib/model/gemm.o: lib/model/gemm.c lib/model/gemm.h $(BUILD)/blas
+	@mkdir -p $(@D)
+	$(CC) $$(bash tests/blas.sh flags $(BLAS_USE)) $(CPPFLAGS) $(XFLAGS) -c -o $@ $<
 
 $(BUILD)/libxf.a: $(LIB_OBJ)
 	@rm -f $@
@@ -67,7 +87,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libxf.a $(wildcard tests/unit/*.h)
 
 # ---- tests ----
 deps:
-	@bash tests/deps.sh
+	@bash tests/deps.sh $(BLAS)
 
 test: deps
 	@$(MAKE) --no-print-directory check
@@ -91,7 +111,7 @@ check-torch: all
 
 # One pass of the unit and CLI suites under AddressSanitizer + UBSan.
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	@$(MAKE) --no-print-directory BUILD=build-asan BLAS=$(or $(BLAS_USE),$(BLAS)) OPT="-O1 -g" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	  check-unit check-cli
 

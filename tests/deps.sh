@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages xf needs when any is missing (make test).
+# deps.sh [BLAS]: the GEMM backend's packages for BLAS = blis, openblas,
+# onednn, or auto (default: all three, which the build's probe compares).
 set -eu
-pkgs="build-essential pkg-config libblis-dev libcsv-dev libzstd-dev zstd libjansson-dev
-      libutf8proc-dev libcriterion-dev gnuplot-nox mandoc chromium python3-torch python3-numpy python3-scipy python3-sentencepiece"
+case ${1:-auto} in
+  blis) blas="libblis-dev" ;;
+  openblas) blas="libopenblas-openmp-dev" ;;
+  onednn) blas="libdnnl-dev" ;;
+  auto) blas="libblis-dev libopenblas-openmp-dev libdnnl-dev" ;;
+  *) echo "deps: unknown BLAS '$1' (blis, openblas, onednn or auto)" >&2; exit 2 ;;
+esac
+pkgs="build-essential pkg-config $blas libcsv-dev libzstd-dev zstd libjansson-dev
+      libutf8proc-dev libcriterion-dev gnuplot-nox mandoc python3-torch python3-numpy python3-scipy python3-sentencepiece"
+# the study report is checked in a real browser
+pkgs="$pkgs chromium"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

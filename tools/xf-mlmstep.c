@@ -12,6 +12,7 @@
 #include "encoder.h"
 #include "encoder_io.h"
 #include "encoder_posinit.h"
+#include "gemm.h"
 #include "hfmodel.h"
 #include "mlm.h"
 #include "ops.h"
@@ -52,7 +53,7 @@ static const char USAGE[] =
     "      --log FILE         per-step TSV: step lr loss masked seconds\n"
     "      --eval             no training: mean MLM loss over EXAMPLES in eval mode (no\n"
     "                         dropout, masks from --seed), as TSV on stdout or -o\n"
-    "      --perf             print seconds/step, GFLOP/s, the BLIS sgemm peak measured\n"
+    "      --perf             print seconds/step, GFLOP/s, the sgemm peak measured\n"
     "                         now, and the peak RSS on stderr at the end\n"
     "  -q, --quiet            no progress\n"
     "  -v, --verbose          loss per step on stderr even when it is not a terminal\n"
@@ -129,8 +130,8 @@ static void run_eval(xf_encoder *e, const xf_mlm_data *d, const xf_mlm_opts *o, 
         double flops = xf_encoder_forward_flops(e, 1, 1) > 0 ? fwd_flops : 0.0;
         double peak = xf_sgemm_peak_gflops(nthreads);
         fprintf(stderr, "perf: eval forward %ld tokens in %.3f s: %.1f tokens/s, %.1f GFLOP/s; "
-                "BLIS sgemm peak %.1f GFLOP/s on %d threads (%.0f %% of it); peak RSS %.2f GiB\n",
-                tokens, t_fwd, tokens / t_fwd, flops / t_fwd * 1e-9, peak, nthreads,
+                "%s sgemm peak %.1f GFLOP/s on %d threads (%.0f %% of it); peak RSS %.2f GiB\n",
+                tokens, t_fwd, tokens / t_fwd, flops / t_fwd * 1e-9, xf_gemm_backend(), peak, nthreads,
                 100.0 * flops / t_fwd * 1e-9 / peak, xf_peak_rss() / 1073741824.0);
     }
     free(in); free(lb); free(am); free(pos); free(tgt);
@@ -340,10 +341,11 @@ int main(int argc, char **argv)
                               xf_encoder_head_flops(e, (int)masked));
         double peak = xf_sgemm_peak_gflops(nthreads);
         fprintf(stderr, "perf: train B=%d T=%d, %ld steps (%.1f s total), %.3f s/step after the "
-                "first (first %.3f s), %.1f GFLOP/step, %.1f GFLOP/s; BLIS sgemm peak %.1f "
+                "first (first %.3f s), %.1f GFLOP/step, %.1f GFLOP/s; %s sgemm peak %.1f "
                 "GFLOP/s on %d threads (%.0f %% of it); peak RSS %.2f GiB\n",
                 o.batch, data.maxlen, done, secs, per, st.secs_first, flops * 1e-9,
-                flops / per * 1e-9, peak, nthreads, 100.0 * flops / per * 1e-9 / peak,
+                flops / per * 1e-9, xf_gemm_backend(), peak, nthreads,
+                100.0 * flops / per * 1e-9 / peak,
                 xf_peak_rss() / 1073741824.0);
     }
     xf_mlm_state_free(&st);

@@ -150,6 +150,8 @@ static void write_record_header(xf_tswriter *w, const char *tag, uint64_t len)
     xf_zout_write(w->z, h, sizeof h);
 }
 
+const char *xf_ts_gemm;
+
 xf_tswriter *xf_ts_create(const char *path, const char *kind, long long seed, json_t *extra)
 {
     json_t *head = json_object();
@@ -158,12 +160,13 @@ xf_tswriter *xf_ts_create(const char *path, const char *kind, long long seed, js
     json_object_set_new(head, "version", json_string(XF_VERSION));
     json_object_set_new(head, "argv", json_string(xf_cmdline()));
     json_object_set_new(head, "seed", seed < 0 ? json_null() : json_integer(seed));
+    if (xf_ts_gemm) json_object_set_new(head, "gemm", json_string(xf_ts_gemm));
     if (extra) {
         const char *key;
         json_t *val;
         json_object_foreach(extra, key, val) {
             if (!strcmp(key, "kind") || !strcmp(key, "tool") || !strcmp(key, "version") ||
-                !strcmp(key, "argv") || !strcmp(key, "seed"))
+                !strcmp(key, "argv") || !strcmp(key, "seed") || !strcmp(key, "gemm"))
                 continue;   /* provenance is always the writer's own */
             json_object_set(head, key, val);
         }

@@ -59,9 +59,13 @@ void xf_tensor_to_f32(xf_tensor *t);
 
 /* ---- writing ---- */
 typedef struct xf_tswriter xf_tswriter;
+/* The GEMM backend and kernel that computed the data ("onednn 2.6.3, isa
+ * avx512_core_bf16", see gemm.h), set by xf_cli_threads(); NULL: none. */
+extern const char *xf_ts_gemm;
 /* Opens PATH ("-" = stdout) atomically and writes magic + HEAD.  HEAD gets
- * "kind", "tool", "version", "argv" (from xf_init), "seed" (SEED < 0 → null)
- * and every key of EXTRA (may be NULL; not stolen). */
+ * "kind", "tool", "version", "argv" (from xf_init), "seed" (SEED < 0 → null),
+ * "gemm" (xf_ts_gemm, when set) and every key of EXTRA (may be NULL; not
+ * stolen). */
 xf_tswriter *xf_ts_create(const char *path, const char *kind, long long seed, json_t *extra);
 void xf_ts_write(xf_tswriter *w, const char *name, xf_dtype dtype, int ndim,
                  const int64_t *shape, const void *data);

@@ -22,7 +22,12 @@ size_t xf_adamw_update(const xf_adamw *opt, float *p, const float *g, float *m, 
     float shrink = decay && opt->weight_decay != 0.0f ? 1.0f - lr * opt->weight_decay : 1.0f;
     float c1 = 1.0f - b1, c2 = 1.0f - b2;
     size_t bad = 0;
-#pragma omp parallel for schedule(static) reduction(+ : bad)
+    /* vectorised (sqrt and division dominate a scalar loop; the Makefile
+     * builds this file with -fno-math-errno, without which GCC keeps the
+     * scalar sqrtf call for errno: v >= 0 never sets it); fixed chunks,
+     * multiples of the vector width, keep each element on the same code
+     * path (vector body or tail) at any thread count */
+#pragma omp parallel for simd schedule(dynamic, 16384) reduction(+ : bad)
     for (size_t i = 0; i < n; i++) {
         float pi = p[i] * shrink;
         float gi = g[i];

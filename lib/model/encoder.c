@@ -14,6 +14,7 @@
 
 #include "attention.h"
 #include "ops.h"
+#include "ops_kernels.h"
 #include "rng.h"
 #include "util.h"
 
@@ -632,17 +633,17 @@ float *xf_encoder_hidden(xf_encoder *e)
 
 /* ---- backward ---- */
 
-/* g[i] = gelu(x[i]) and x[i] := gelu'(x[i]), exact erf GELU as ops.c:
- * gelu = x·Φ(x), gelu' = Φ(x) + x·φ(x). */
+/* g[i] = gelu(x[i]) and x[i] := gelu'(x[i]), with ops.c's kernels
+ * (ops_kernels.h): g is bit for bit gelu_forward's value, the slope
+ * gelu_backward's Φ(x) + x·φ(x).  Fixed chunks (multiples of the vector
+ * width) keep every element on the same code path at any thread count. */
 static void gelu_recompute_and_slope(float *g, float *x, size_t n)
 {
-    const float inv_sqrt_2pi = 0.3989422804014327f;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(dynamic, 16384)
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
-        float erf1 = 1.0f + erff(v * (float)M_SQRT1_2);
-        g[i] = 0.5f * v * erf1;   /* bit for bit gelu_forward's value */
-        x[i] = 0.5f * erf1 + v * inv_sqrt_2pi * expf(-0.5f * v * v);
+        g[i] = v * xf_normal_cdf(v);
+        x[i] = xf_normal_cdf(v) + v * xf_normal_pdf(v);
     }
 }
 

@@ -10,14 +10,9 @@
  *    partials, then add the partials in chunk order; never atomics;
  *  - embedding backward splits the COLUMNS over threads: every column is
  *    summed by one thread, in token order, so repeated ids are deterministic;
- *  - GEMMs: BLIS (0.9.0) parallelises gemm only over its M and N loops (the
- *    JC/IC/JR/IR ways; the k loop is never split) and blocks k by the fixed
- *    KC, so each element of C is reduced in the same order on any number of
- *    threads.  Measured bitwise-identical on 1 and 2 threads for the
- *    encoder's shapes (M up to 4096, N and K 614..4096 including the masked
- *    vocabulary rows, all transposes, sizes off the micro-tile grid), both
- *    with BLIS's default way factorisation and with the JC/IC split used
- *    (see gemm_blis).
+ *  - GEMMs: xf's own split of C into column (or row) slabs, one
+ *    one-thread backend GEMM per slab (gemm.h), so each element of C is the
+ *    same one-thread reduction on any number of threads.
  *
  * Loops use dynamic scheduling: which thread computes a row or chunk never
  * changes its result, and on a shared machine a descheduled thread's work is
@@ -29,13 +24,13 @@
  */
 #include "ops.h"
 
-#include <blis.h>
 #include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "rng.h"
 #include "util.h"
 #include "ops_kernels.h"
@@ -51,51 +46,18 @@ static int threads_for(size_t work) { return work < (1u << 15) ? 1 : g_threads; 
 
 /* ---- GEMM ---- */
 
-static void gemm_blis(int nthreads, int tA, int tB, int M, int N, int K, float alpha,
-                      const float *A, int lda, const float *B, int ldb,
-                      float beta, float *C, int ldc)
-{
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) {   /* C = beta*C (beta == 0 overwrites, ignoring NaN in C) */
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++)
-                C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
-        return;
-    }
-    rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    /* Threads split the N columns (BLIS's JC loop) into independent halves,
-     * each with its own packed panels: no barrier between threads until the
-     * end.  BLIS's default factorisation synchronises at every packed block,
-     * and on a loaded machine each barrier can wait a whole scheduler slice
-     * (measured 3× slower for the vocabulary GEMMs under load; as fast when
-     * idle).  Too few columns: split the M rows (IC loop) instead. */
-    if (nthreads > 1 && N >= 256 * nthreads)
-        bli_rntm_set_ways(nthreads, 1, 1, 1, 1, &rntm);
-    else if (nthreads > 1)
-        bli_rntm_set_ways(1, 1, nthreads, 1, 1, &rntm);
-    else
-        bli_rntm_set_num_threads(1, &rntm);
-    /* Row-major: a stored matrix with row stride ld and column stride 1. */
-    bli_sgemm_ex(tA ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                 tB ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                 M, N, K, &alpha, (float *)A, lda, 1, (float *)B, ldb, 1,
-                 &beta, C, ldc, 1, NULL, &rntm);
-}
-
 void xf_gemm(int tA, int tB, int M, int N, int K, float alpha,
              const float *A, int lda, const float *B, int ldb,
              float beta, float *C, int ldc)
 {
-    /* small products (< ~4 MFLOP) finish before a thread team starts up */
-    int nt = (double)M * N * K < (double)(1 << 21) ? 1 : g_threads;
-    gemm_blis(nt, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    xf_gemm_nt(g_threads, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void xf_gemm1(int tA, int tB, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb,
               float beta, float *C, int ldc)
 {
-    gemm_blis(1, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    xf_gemm_nt(1, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* ---- deterministic column sums over rows ---- */
@@ -382,28 +344,4 @@ float crossentropy_forward_backward(float *dlogits, const float *logits,
 
 /* ---- GEMM peak ---- */
 
-double xf_sgemm_peak_gflops(int threads)
-{
-    const int n = 3072;
-    size_t sz = (size_t)n * n;
-    float *a = xmalloc_aligned(sz * sizeof(float));
-    float *b = xmalloc_aligned(sz * sizeof(float));
-    float *c = xmalloc_aligned(sz * sizeof(float));
-    for (size_t i = 0; i < sz; i++) {
-        a[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.5f;
-        b[i] = (float)((i * 104729) % 1000) * 1e-3f - 0.5f;
-    }
-    memset(c, 0, sz * sizeof(float));
-    double best = 0.0;
-    for (int rep = 0; rep < 3; rep++) {   /* rep 0 warms caches and BLIS pools */
-        double t0 = xf_now();
-        gemm_blis(threads, 0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double dt = xf_now() - t0;
-        double g = 2.0 * n * (double)n * n / dt * 1e-9;
-        if (rep > 0 && g > best) best = g;
-    }
-    free(a);
-    free(b);
-    free(c);
-    return best;
-}
+double xf_sgemm_peak_gflops(int threads) { return xf_gemm_rate(threads, 3072, 3072, 3072); }

@@ -9,8 +9,9 @@
  *    NULL gradient pointer means "not needed" (frozen weight or input).
  *  - Randomness (dropout) is a pure function of (seed, offset + index), see
  *    rng.h, so results do not depend on the thread count.
- *  - GEMMs go through BLIS's typed API (bli_sgemm).  Parallelism: ops use
- *    the thread count set with xf_ops_set_threads().
+ *  - GEMMs go through gemm.h (BLIS, OpenBLAS or oneDNN, chosen at build
+ *    time).  Parallelism: ops use the thread count set with
+ *    xf_ops_set_threads().
  */
 #ifndef XF_OPS_H
 #define XF_OPS_H
@@ -18,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Threads for BLIS GEMMs and the OpenMP loops of every op (default 1).
+/* Threads for GEMMs and the OpenMP loops of every op (default 1).
  * Results are bitwise identical for any value (see ops.c). */
 void xf_ops_set_threads(int n);
 int xf_ops_threads(void);
@@ -82,8 +83,8 @@ void softmax_rows_backward(float *dinp, const float *out, const float *dout, int
 float crossentropy_forward_backward(float *dlogits, const float *logits,
                                     const int32_t *targets, int M, int V, float dloss);
 
-/* Best of two timed 3072³ sgemms on THREADS BLIS threads (after a warm-up
- * run), in GFLOP/s: the machine's GEMM peak, for benchmark ratios (~1 s). */
+/* Best of two timed 3072³ sgemms on THREADS threads of the linked GEMM
+ * backend (after a warm-up run), in GFLOP/s: the machine's GEMM peak, for benchmark ratios (~1 s). */
 double xf_sgemm_peak_gflops(int threads);
 
 #endif

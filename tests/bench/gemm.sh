@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gemm.sh — BLIS sgemm peak and the encoder ops' throughput at mBERT-base
+# gemm.sh — the linked GEMM backend's sgemm peak and the encoder ops' throughput at mBERT-base
 # shapes on 2 threads (GFLOP/s and % of the peak for GEMM-bound ops, GB/s for
 # memory-bound ones).  Builds tests/bench/ops_bench.c against the library
 # with the Makefile's flags.  Timings on a shared machine are noisy.

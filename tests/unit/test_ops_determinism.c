@@ -1,12 +1,16 @@
-/* test_ops_determinism.c — every op, attention and BLIS sgemm give
- * bitwise-identical results on 1 and on 2 threads.  Shapes are big enough
+/* test_ops_determinism.c — every op, attention and the linked GEMM backend
+ * (BLIS, OpenBLAS or oneDNN: gemm.h) give bitwise-identical results on 1
+ * and on 2 threads (the GEMMs on 3 threads too).  Shapes are big enough
  * that the ops really split their work (rows over several chunks, loops
  * above the one-thread cut-off) and, for the GEMMs, are the encoder's. */
 #include <criterion/criterion.h>
+#include <omp.h>
 #include <string.h>
 
+#include "adamw.h"
 #include "attention.h"
 #include "fdcheck.h"
+#include "gemm.h"
 #include "ops.h"
 #include "util.h"
 
@@ -17,7 +21,7 @@ static void fini(void) { xf_ops_set_threads(1); }
 #define MAXOUT 8
 struct outs { int n; float *p[MAXOUT]; size_t len[MAXOUT]; const char *name[MAXOUT]; };
 
-static void run_both(void (*fn)(void *, float **), void *ctx, const struct outs *o)
+static void run_threads(void (*fn)(void *, float **), void *ctx, const struct outs *o, int nt)
 {
     float *a[MAXOUT], *b[MAXOUT];
     for (int i = 0; i < o->n; i++) {
@@ -28,17 +32,22 @@ static void run_both(void (*fn)(void *, float **), void *ctx, const struct outs 
     }
     xf_ops_set_threads(1);
     fn(ctx, a);
-    xf_ops_set_threads(2);
+    xf_ops_set_threads(nt);
     fn(ctx, b);
     xf_ops_set_threads(1);
     for (int i = 0; i < o->n; i++) {
         size_t diff = 0;
         for (size_t k = 0; k < o->len[i]; k++) diff += memcmp(&a[i][k], &b[i][k], sizeof(float)) != 0;
-        cr_expect_eq(diff, 0, "%s: %zu of %zu elements differ between 1 and 2 threads",
-                     o->name[i], diff, o->len[i]);
+        cr_expect_eq(diff, 0, "%s (%s): %zu of %zu elements differ between 1 and %d threads",
+                     o->name[i], xf_gemm_kernel(), diff, o->len[i], nt);
         free(a[i]);
         free(b[i]);
     }
+}
+
+static void run_both(void (*fn)(void *, float **), void *ctx, const struct outs *o)
+{
+    run_threads(fn, ctx, o, 2);
 }
 
 static float *rnd(size_t n, uint64_t seed)
@@ -58,7 +67,7 @@ static void g_fn(void *p, float **o)
             c->tB ? c->K : c->N, 1.0f, o[0], c->N);
 }
 
-Test(determinism, blis_sgemm_encoder_shapes, .fini = fini)
+Test(determinism, sgemm_encoder_shapes, .fini = fini)
 {
     /* linear forward (inp·wᵀ), dinp (dout·w), dw (doutᵀ·inp), the
      * masked-row vocabulary projection, and sizes off the micro-tile grid */
@@ -66,13 +75,16 @@ Test(determinism, blis_sgemm_encoder_shapes, .fini = fini)
         {0, 1, 4096, 768, 768},  {0, 1, 4096, 3072, 768}, {0, 0, 4096, 768, 3072},
         {1, 0, 768, 3072, 4096}, {1, 0, 3072, 768, 4096}, {0, 1, 613, 4000, 768},
         {0, 0, 613, 768, 4000},  {1, 0, 4000, 768, 613},  {0, 1, 1001, 771, 769},
+        /* few columns: the split goes over rows (attention-sized products) */
+        {0, 1, 4096, 64, 768},   {0, 0, 4096, 200, 300},  {1, 1, 700, 200, 300},
     };
     for (size_t s = 0; s < sizeof sh / sizeof *sh; s++) {
         struct g c = {sh[s][0], sh[s][1], sh[s][2], sh[s][3], sh[s][4]};
         c.A = rnd((size_t)c.M * c.K, 1);
         c.B = rnd((size_t)c.K * c.N, 2);
         struct outs o = {1, {rnd((size_t)c.M * c.N, 3)}, {(size_t)c.M * c.N}, {"sgemm"}};
-        run_both(g_fn, &c, &o);
+        run_threads(g_fn, &c, &o, 2);
+        run_threads(g_fn, &c, &o, 3);
         free(c.A), free(c.B), free(o.p[0]);
     }
 }
@@ -188,4 +200,28 @@ Test(determinism, attention, .fini = fini)
     struct outs o = {3, {rnd(AB * AT * AC, 3), rnd(AB * AH * AT * AT, 4), rnd(AB * AT * 3 * AC, 5)},
                      {AB * AT * AC, AB * AH * AT * AT, AB * AT * 3 * AC}, {"out", "probs", "dqkv"}};
     run_both(att_fn, &c, &o);
+}
+
+/* ---- AdamW (vectorised, OpenMP's own thread count) ---- */
+
+enum { AN = 100003 };   /* not a multiple of the chunk or of a vector */
+struct adam { float *g; };
+static void adam_fn(void *p, float **o)
+{
+    struct adam *c = p;
+    xf_adamw opt = xf_adamw_defaults();
+    opt.weight_decay = 0.01f;
+    omp_set_num_threads(xf_ops_threads());
+    for (long t = 1; t <= 3; t++) xf_adamw_update(&opt, o[0], c->g, o[1], o[2], AN, 1e-3f, t, 1);
+    omp_set_num_threads(1);
+}
+
+Test(determinism, adamw, .fini = fini)
+{
+    struct adam c = {rnd(AN, 1)};
+    float *v = rnd(AN, 4);
+    for (size_t i = 0; i < AN; i++) v[i] = v[i] * v[i];   /* second moments are >= 0 */
+    struct outs o = {3, {rnd(AN, 2), rnd(AN, 3), v}, {AN, AN, AN}, {"p", "m", "v"}};
+    run_both(adam_fn, &c, &o);
+    run_threads(adam_fn, &c, &o, 3);
 }
