@@ -150,7 +150,7 @@ const char *xf_model_decoder_name(const xf_config *cfg)
 
 int xf_model_decoder_tied(const xf_tensorset *s, const xf_config *cfg)
 {
-    return xf_tset_get(s, xf_model_decoder_name(cfg)) == NULL;
+    return xf_tset_get(s, xf_model_decoder_name(cfg)) == NULL;   /* see xf_model_canonicalize */
 }
 
 static int starts_with(const char *s, const char *p) { return !strncmp(s, p, strlen(p)); }
@@ -234,10 +234,24 @@ void xf_model_canonicalize(xf_tensorset *s, const xf_config *cfg, const char *fn
     xf_tensor *dec = xf_tset_get(s, xf_model_decoder_name(cfg));
     if (dec && (dec->ndim != 2 || dec->shape[0] != we->shape[0] || dec->shape[1] != we->shape[1]))
         die("%s: tensor %s: shape differs from the word embeddings", fname, dec->name);
+    /* HF (PreTrainedModel.tie_weights) ties the decoder to the word
+     * embeddings whenever config.tie_word_embeddings is true, its default,
+     * whether or not the checkpoint stores the decoder: a stored copy is
+     * then simply overwritten.  So it is dropped here, and only a config
+     * that says false keeps the decoder as a parameter of its own. */
     json_t *tie = cfg->json ? json_object_get(cfg->json, "tie_word_embeddings") : NULL;
+    if (tie && !json_is_boolean(tie))
+        die("%s: key 'tie_word_embeddings': not a boolean", fname);
     if (!dec && json_is_false(tie))
         die("%s: tensor %s: missing, and the config says tie_word_embeddings=false", fname,
             xf_model_decoder_name(cfg));
+    if (dec && !json_is_false(tie)) {
+        if (dec->dtype != XF_F32 || memcmp(dec->data, we->data, we->nbytes))
+            warning("%s: tensor %s: differs from the word embeddings; tied to them as "
+                    "tie_word_embeddings is true (as HF does), so it is ignored",
+                    fname, dec->name);
+        tset_remove(s, (size_t)tset_index(s, dec->name));
+    }
 }
 
 /* ---- loading ---- */

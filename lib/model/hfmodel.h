@@ -9,8 +9,11 @@
  * Loading maps older spellings onto these (see xf-stream(5)): bare
  * base-model names get the "bert." / "roberta." prefix, LayerNorm
  * gamma/beta become weight/bias, a decoder bias duplicating the head bias
- * is dropped.  A missing MLM decoder weight means it is tied to the word
- * embeddings: it is not materialised; see xf_model_decoder_tied().
+ * is dropped.  The MLM decoder weight is tied to the word embeddings, as
+ * in HF, whenever the config's tie_word_embeddings is true (the default):
+ * a stored decoder weight is then dropped (with a warning if it differs
+ * from the embeddings) and never materialised; only tie_word_embeddings
+ * false keeps it (and then requires it); see xf_model_decoder_tied().
  * Float tensors are converted to f32; integer tensors are kept as stored.
  */
 #ifndef XF_HFMODEL_H
@@ -54,7 +57,8 @@ const char *xf_model_prefix(const xf_config *cfg);
 /* The MLM decoder weight name: "cls.predictions.decoder.weight" or
  * "lm_head.decoder.weight". */
 const char *xf_model_decoder_name(const xf_config *cfg);
-/* 1 if the decoder weight is absent, i.e. tied to the word embeddings. */
+/* 1 if the decoder weight is absent from a canonicalised set, i.e. tied to
+ * the word embeddings. */
 int xf_model_decoder_tied(const xf_tensorset *s, const xf_config *cfg);
 
 /* Loads a model.  PATH is an HF folder (config.json + model.safetensors, or
