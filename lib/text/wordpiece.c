@@ -114,11 +114,12 @@ static int is_control(int32_t c)
 {
     if (c == '\t' || c == '\n' || c == '\r')
         return 0;
-    /* Every C* category (Cc, Cf, Co, Cn, Cs), as the fast tokenizer's
-     * char::is_other(); Cs cannot occur in valid UTF-8. */
+    /* Cc, Cf, Co (and Cs, which cannot occur in valid UTF-8), as the fast
+     * tokenizer's char::is_other() (unicode_categories crate): unassigned
+     * code points (Cn) are not "other" there and stay in the text. */
     utf8proc_category_t k = utf8proc_category(c);
     return k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF || k == UTF8PROC_CATEGORY_CO ||
-           k == UTF8PROC_CATEGORY_CN || k == UTF8PROC_CATEGORY_CS;
+           k == UTF8PROC_CATEGORY_CS;
 }
 
 static int is_punct(int32_t c)
