@@ -183,18 +183,10 @@ static char *canonical_name(const char *name, const xf_config *cfg)
     return n;
 }
 
-static void tset_remove(xf_tensorset *s, size_t i)
-{
-    xf_tensor_free(&s->t[i]);
-    memmove(&s->t[i], &s->t[i + 1], (s->n - i - 1) * sizeof *s->t);
-    s->n--;
-}
-
 static ssize_t tset_index(const xf_tensorset *s, const char *name)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->t[i].name, name)) return (ssize_t)i;
-    return -1;
+    xf_tensor *t = xf_tset_get(s, name);
+    return t ? t - s->t : -1;
 }
 
 void xf_model_canonicalize(xf_tensorset *s, const xf_config *cfg, const char *fname)
@@ -204,8 +196,7 @@ void xf_model_canonicalize(xf_tensorset *s, const xf_config *cfg, const char *fn
         char *n = canonical_name(t->name, cfg);
         if (strcmp(n, t->name)) {
             if (tset_index(s, n) >= 0) die("%s: tensor %s: maps to %s, which is also present", fname, t->name, n);
-            free(t->name);
-            t->name = n;
+            xf_tset_rename(s, i, n);
         } else {
             free(n);
         }
@@ -217,10 +208,9 @@ void xf_model_canonicalize(xf_tensorset *s, const xf_config *cfg, const char *fn
     ssize_t di = tset_index(s, dec_bias);
     if (di >= 0) {
         if (tset_index(s, head_bias) >= 0) {
-            tset_remove(s, (size_t)di);
+            xf_tset_remove(s, (size_t)di);
         } else {
-            free(s->t[di].name);
-            s->t[di].name = xstrdup(head_bias);
+            xf_tset_rename(s, (size_t)di, xstrdup(head_bias));
         }
     }
 
@@ -250,7 +240,7 @@ void xf_model_canonicalize(xf_tensorset *s, const xf_config *cfg, const char *fn
             warning("%s: tensor %s: differs from the word embeddings; tied to them as "
                     "tie_word_embeddings is true (as HF does), so it is ignored",
                     fname, dec->name);
-        tset_remove(s, (size_t)tset_index(s, dec->name));
+        xf_tset_remove(s, (size_t)tset_index(s, dec->name));
     }
 }
 
