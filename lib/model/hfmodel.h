@@ -40,10 +40,22 @@ typedef struct xf_config {
     json_t *json;                 /* the whole config object (owned reference) */
 } xf_config;
 
+/* Bounds on config sizes, far above any BERT / XLM-R (checked before
+ * anything is allocated from them), and on the parameter count they imply
+ * (computed in size_t with overflow checks). */
+#define XF_CFG_MAX_VOCAB (1 << 24)
+#define XF_CFG_MAX_HIDDEN (1 << 16)
+#define XF_CFG_MAX_LAYERS 1024
+#define XF_CFG_MAX_INTER (1 << 18)
+#define XF_CFG_MAX_POS (1 << 20)
+#define XF_CFG_MAX_TYPES (1 << 16)
+#define XF_CFG_MAX_PARAMS (1ull << 36)
+
 /* Fills CFG from a config.json object (keeps a reference to JSON).  Missing
  * size keys (vocab_size, hidden_size, num_hidden_layers, num_attention_heads,
  * intermediate_size, max_position_embeddings) are errors; the others take
- * the HF defaults.  Dies "FNAME: key 'K': what is wrong"; returns 0. */
+ * the HF defaults.  Sizes lie within the XF_CFG_MAX_* bounds.  Dies
+ * "FNAME: key 'K': what is wrong"; returns 0. */
 int xf_config_from_json(xf_config *cfg, json_t *json, const char *fname);
 /* Reads and validates a config.json file. */
 void xf_config_read(xf_config *cfg, const char *path);
