@@ -9,6 +9,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <utf8proc.h>
 
 /* ---- token lists ---- */
@@ -265,6 +266,7 @@ xf_tokenizer *tok_alloc(xf_tok_kind kind, char **pieces, size_t n, const char *s
     tk->sp = (xf_tok_special){-1, -1, -1, -1, -1};
     tk->max_word_chars = 100;
     tok_map_init(&tk->map, n);
+    tok_map_init(&tk->added_map, 16);
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(pieces[i]);
         /* a duplicated piece maps to its last id, as HF's vocab dicts do */
@@ -275,26 +277,49 @@ xf_tokenizer *tok_alloc(xf_tok_kind kind, char **pieces, size_t n, const char *s
     return tk;
 }
 
+/* The index k in added_id of the added token ID, or -1. */
+static ssize_t added_index(const xf_tokenizer *tk, int32_t id)
+{
+    int32_t k;
+    const char *p = tk->pieces[id];
+    if (!tok_map_get(&tk->added_map, p, strlen(p), &k) || k < 0 || tk->added_id[k] != id)
+        return -1;
+    return k;
+}
+
 void tok_add_added(xf_tokenizer *tk, int32_t id)
 {
     if (id < 0 || (size_t)id >= tk->n || !tk->pieces[id][0])
         return;
-    for (size_t i = 0; i < tk->n_added; i++)
-        if (tk->added_id[i] == id)
-            return;
-    tk->added_id = xrealloc(tk->added_id, (tk->n_added + 1) * sizeof *tk->added_id);
-    tk->added_strip = xrealloc(tk->added_strip, tk->n_added + 1);
+    const char *p = tk->pieces[id];
+    size_t l = strlen(p);
+    int32_t k;
+    /* already added (the same text under another id: the first one wins,
+     * as the longest-match scan always did) */
+    if (tok_map_get(&tk->added_map, p, l, &k) && k >= 0)
+        return;
+    if (tk->n_added >= INT32_MAX)
+        die("%s: too many added tokens", tk->source ? tk->source : "tokenizer");
+    size_t n = tk->n_added + 1;
+    tk->added_id = xrealloc(tk->added_id, xmul(n, sizeof *tk->added_id));
+    tk->added_strip = xrealloc(tk->added_strip, n);
     tk->added_strip[tk->n_added] = 0;
-    tk->added_id[tk->n_added++] = id;
-    tk->added_first[(uint8_t)tk->pieces[id][0]] = 1;
+    tk->added_id[tk->n_added] = id;
+    for (size_t j = 1; j < l; j++)
+        tok_map_put(&tk->added_map, p, j, -1);   /* keeps a full token's index */
+    *tok_map_put(&tk->added_map, p, l, (int32_t)tk->n_added) = (int32_t)tk->n_added;
+    tk->n_added = n;
+    tk->added_first[(uint8_t)p[0]] = 1;
     tk->special[id] = 1;
 }
 
 void tok_set_added_strip(xf_tokenizer *tk, int32_t id, int lstrip, int rstrip)
 {
-    for (size_t i = 0; i < tk->n_added; i++)
-        if (tk->added_id[i] == id)
-            tk->added_strip[i] = (uint8_t)((lstrip ? 1 : 0) | (rstrip ? 2 : 0));
+    if (id < 0 || (size_t)id >= tk->n)
+        return;
+    ssize_t k = added_index(tk, id);
+    if (k >= 0)
+        tk->added_strip[k] = (uint8_t)((lstrip ? 1 : 0) | (rstrip ? 2 : 0));
 }
 
 void tok_finish_specials(xf_tokenizer *tk)
@@ -367,6 +392,7 @@ void xf_tok_free(xf_tokenizer *tk)
     free(tk->source);
     free(tk->added_id);
     free(tk->added_strip);
+    tok_map_free(&tk->added_map);
     free(tk->special);
     tok_unigram_free(tk->ug);
     free(tk);
@@ -406,15 +432,14 @@ static size_t match_added(const xf_tokenizer *tk, const char *text, size_t len, 
                           int *strip)
 {
     size_t best = 0;
-    for (size_t k = 0; k < tk->n_added; k++) {
-        const char *p = tk->pieces[tk->added_id[k]];
-        size_t l = strlen(p);
-        if (l > best && l <= len && memcmp(p, text, l) == 0) {
+    int32_t k;
+    /* every prefix of an added token is in the map: extend while it is */
+    for (size_t l = 1; l <= len && tok_map_get(&tk->added_map, text, l, &k); l++)
+        if (k >= 0) {
             best = l;
             *id = tk->added_id[k];
             *strip = tk->added_strip[k];
         }
-    }
     return best;
 }
 

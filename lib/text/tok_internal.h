@@ -118,6 +118,9 @@ struct xf_tokenizer {
     int32_t *added_id;
     uint8_t *added_strip;       /* per added token: 1 lstrip, 2 rstrip */
     uint8_t added_first[256];   /* first bytes of added tokens */
+    tok_map added_map;          /* added token → its index k in added_id; each
+                                   proper byte prefix → -1 (longest match in
+                                   O(match length), not a scan of all) */
     uint8_t *special;           /* per id: 1 when special */
     /* WordPiece */
     int lowercase;

@@ -26,7 +26,8 @@
 
 /* ---- loading ---- */
 
-/* do_lower_case from DIR/tokenizer_config.json; -1 when absent. */
+/* do_lower_case from DIR/tokenizer_config.json; -1 when absent.  A value
+ * that is not a boolean ("yes") is an error, not silently cased. */
 static int config_lowercase(const char *vocab_path)
 {
     const char *slash = strrchr(vocab_path, '/');
@@ -45,6 +46,8 @@ static int config_lowercase(const char *vocab_path)
         if (!j)
             die("%s:%d: %s", p, err.line, err.text);
         json_t *v = json_object_get(j, "do_lower_case");
+        if (v && !json_is_null(v) && !json_is_boolean(v))
+            die("%s: key 'do_lower_case': not a boolean (true or false)", p);
         if (v && json_is_boolean(v))
             lc = json_is_true(v);
         json_decref(j);
@@ -71,6 +74,14 @@ xf_tokenizer *tok_wordpiece_load_vocab(const char *path)
             l--;
         if (memchr(txt + i, 0, l))
             die("%s:%zu: NUL byte in vocabulary", path, n + 1);
+        for (size_t k = 0; k < l;) {   /* HF reads vocab.txt as UTF-8 and fails otherwise */
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)txt + i + k,
+                                                  (utf8proc_ssize_t)(l - k), &cp);
+            if (r <= 0)
+                die("%s:%zu: invalid UTF-8 in vocabulary (byte %zu of the line)", path, n + 1, k + 1);
+            k += (size_t)r;
+        }
         if (n == cap)
             pieces = xrealloc(pieces, xmul(cap *= 2, sizeof *pieces));
         pieces[n] = xmalloc(l + 1);
