@@ -74,7 +74,7 @@ void xf_score_targets(const xf_tsset *set, const xf_scoreopts *o, xf_zout *z, co
             if (set->rows[k].ts > 0) x->npos++;
             if (set->rows[k].ts < 0) x->nneg++;
         }
-        qsort(r, ntg, sizeof *r, cmp_recv);
+        xf_score_sort(r, ntg, sizeof *r, cmp_recv);
         if (p) xf_plot_printf(p, "$G%zu << EOD\n", gi);
         for (size_t t = 0; t < ntg; t++) {
             double pos = 100.0 * r[t].npos / r[t].n, neg = 100.0 * r[t].nneg / r[t].n;
@@ -149,7 +149,7 @@ static langmeta read_langs(const char *path, const char *col)
         m.l[m.n++].seen = f[0] == '1';
     }
     xf_tsv_close(t);
-    qsort(m.l, m.n, sizeof *m.l, cmp_flag);
+    xf_score_sort(m.l, m.n, sizeof *m.l, cmp_flag);
     for (size_t i = 1; i < m.n; i++)
         if (!strcmp(m.l[i].iso, m.l[i - 1].iso)) die("%s: language '%s' is listed twice", path, m.l[i].iso);
     return m;
