@@ -299,3 +299,26 @@ size_t tok_wordpiece_encode_seg(const xf_tokenizer *tk, const char *text, size_t
     nstr_free(&ns);
     return out->n - n0;
 }
+
+/* ---- decoding ---- */
+
+void tok_wordpiece_decode(const xf_tokenizer *tk, const int32_t *ids, size_t n,
+                          int skip_special, char **buf, size_t *blen, size_t *bcap)
+{
+    /* HF's WordPiece decoder without clean-up: pieces joined by spaces,
+     * "##" continuations glued to the previous piece. */
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = xf_tok_piece(tk, ids[i]);
+        if (!p)
+            die("decode: token id %d out of range (vocabulary of %zu)", ids[i], tk->n);
+        if (skip_special && tk->special[ids[i]])
+            continue;
+        if (!first && strncmp(p, "##", 2) == 0)
+            p += 2;
+        else if (!first)
+            tok_buf_put(buf, blen, bcap, " ", 1);
+        tok_buf_put(buf, blen, bcap, p, strlen(p));
+        first = 0;
+    }
+}
