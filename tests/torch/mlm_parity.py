@@ -14,6 +14,9 @@ the masked positions and the loss of step 1, every parameter gradient after
 step 1, the loss of each step, and every parameter after 3 AdamW steps with
 the linear schedule (torch.optim.AdamW + HF get_linear_schedule_with_warmup,
 HF run_mlm_no_trainer's no-decay groups).  Dropout is 0 in both configs.
+The XLM-R case stores lm_head.decoder.weight, as the original checkpoints
+do: HF ties it to the word embeddings all the same (tie_word_embeddings
+defaults to true), so the reference is tied and so must xf be.
 Tolerance: max|xf - ref| / max|ref| <= 1e-4 per tensor.
 Usage: mlm_parity.py WORKDIR
 """
