@@ -11,7 +11,7 @@ case ${1:-auto} in
   *) echo "deps: unknown BLAS '$1' (blis, openblas, onednn or auto)" >&2; exit 2 ;;
 esac
 pkgs="build-essential pkg-config $blas libcsv-dev libzstd-dev zstd libjansson-dev
-      libutf8proc-dev libcriterion-dev gnuplot-nox mandoc python3-torch python3-numpy python3-scipy python3-sentencepiece"
+      libutf8proc-dev libcriterion-dev gnuplot-nox mandoc time binutils python3-torch python3-numpy python3-scipy python3-sentencepiece"
 # the study report is checked in a real browser
 pkgs="$pkgs chromium"
 missing=""

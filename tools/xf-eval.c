@@ -30,15 +30,12 @@ static const char USAGE[] =
     "      --steps K          MLM steps (setting mlm)\n"
     "      --run R            repetition (setting mlm)\n"
     "      --decode greedy|mst  dependency decoding (greedy, as the reference)\n"
-    "      --las-at-gold-head LAS with the relation predicted at the gold head (the\n"
-    "                         reference study's quirk); default: at the predicted head\n"
     "      --batch N          examples per forward (32)\n"
     "      --threads N        threads (default: all cores)\n"
     "  -o, --output FILE      eval rows ('-' = stdout, the default; .zst compresses)\n"
     "  -q, --quiet / -v, --verbose (timings) / -h, --help / --version\n";
 
-enum { O_LANG = 0x100, O_NAME, O_SETTING, O_TRANSFER, O_STEPS, O_RUN, O_DECODE, O_GOLDHEAD,
-       O_BATCH, O_THREADS };
+enum { O_LANG = 0x100, O_NAME, O_SETTING, O_TRANSFER, O_STEPS, O_RUN, O_DECODE, O_BATCH, O_THREADS };
 
 /* A row kept until the end: the output is written only once every target is done. */
 typedef struct row { char *target; const char *metric; double value; long n; } row;
@@ -88,12 +85,12 @@ int main(int argc, char **argv)
         {"model-name", required_argument, 0, O_NAME}, {"setting", required_argument, 0, O_SETTING},
         {"transfer", required_argument, 0, O_TRANSFER}, {"steps", required_argument, 0, O_STEPS},
         {"run", required_argument, 0, O_RUN}, {"decode", required_argument, 0, O_DECODE},
-        {"las-at-gold-head", no_argument, 0, O_GOLDHEAD}, {"batch", required_argument, 0, O_BATCH},
+        {"batch", required_argument, 0, O_BATCH},
         {"threads", required_argument, 0, O_THREADS}, {0, 0, 0, 0}};
     const char *model = NULL, *adapter = NULL, *out = "-", *name = NULL, *setting_s = NULL;
     const char *transfer = "-", *threads = NULL, *decode = "greedy";
     const char *langs[XF_TM_MAX_LANG + 1];
-    int nlang = 0, gold_head = 0;
+    int nlang = 0;
     long steps = 0, run = 0, batch = 32;
     int c;
     while ((c = getopt_long(argc, argv, XF_COMMON_SHORTOPTS "m:a:o:", longopts, 0)) != -1) {
@@ -112,7 +109,6 @@ int main(int argc, char **argv)
         case O_STEPS: steps = xf_parse_long("--steps", optarg, 0, 1L << 40); break;
         case O_RUN: run = xf_parse_long("--run", optarg, 0, 1L << 40); break;
         case O_DECODE: decode = optarg; break;
-        case O_GOLDHEAD: gold_head = 1; break;
         case O_BATCH: batch = xf_parse_long("--batch", optarg, 1, 1 << 20); break;
         case O_THREADS: threads = optarg; break;
         default: die_usage("unknown option (see --help)");
@@ -164,7 +160,6 @@ int main(int argc, char **argv)
     xf_eval_opts eo = xf_eval_defaults();
     eo.batch = (int)batch;
     eo.decode = strcmp(decode, "mst") ? XF_DECODE_GREEDY : XF_DECODE_MST;
-    eo.las_at_gold = gold_head;
     size_t vocab = (size_t)xf_encoder_dims(enc)->vocab;
     row *rows = NULL;
     size_t nrows = 0;

@@ -190,15 +190,15 @@ int main(int argc, char **argv)
             break;
         case O_RESUME: resume = optarg; break;
         case O_TOK: tok_path = optarg; break;
-        case O_STEPS: o.steps = xf_parse_long("--steps", optarg, 1, 1L << 40); steps_set = 1; break;
-        case O_BATCH: o.batch = (int)xf_parse_long("--batch", optarg, 1, 4096); break;
-        case O_SEQ: o.seq = (int)xf_parse_long("--seq", optarg, 2, 1 << 20); break;
+        case O_STEPS: o.steps = xf_parse_long("--steps", optarg, 1, XF_MLM_MAX_STEPS); steps_set = 1; break;
+        case O_BATCH: o.batch = (int)xf_parse_long("--batch", optarg, 1, XF_MLM_MAX_BATCH); break;
+        case O_SEQ: o.seq = (int)xf_parse_long("--seq", optarg, XF_MLM_MIN_SEQ, XF_MLM_MAX_SEQ); break;
         case O_LR: o.lr = (float)xf_parse_double("--lr", optarg); break;
-        case O_WARMUP: o.warmup = xf_parse_long("--warmup", optarg, 0, 1L << 40); break;
+        case O_WARMUP: o.warmup = xf_parse_long("--warmup", optarg, 0, XF_MLM_MAX_STEPS); break;
         case O_WD: o.weight_decay = (float)xf_parse_double("--weight-decay", optarg); break;
         case O_CLIP: o.clip = (float)xf_parse_double("--clip", optarg); break;
         case O_MLMP: o.mlm_prob = (float)xf_parse_double("--mlm-probability", optarg); break;
-        case O_SEED: o.seed = (uint64_t)xf_parse_long("--seed", optarg, 0, 1L << 62); break;
+        case O_SEED: o.seed = (uint64_t)xf_parse_long("--seed", optarg, 0, XF_MLM_MAX_SEED); break;
         case O_THREADS: threads = optarg; break;
         case O_HFOUT: hf_out = optarg; break;
         case O_SAVEAT: free(save_list); save_list = parse_list(optarg, &o.n_save_at); o.save_at = save_list; break;
@@ -218,9 +218,8 @@ int main(int argc, char **argv)
         die_usage("give exactly one of --model, --init, --resume");
     if (set[O_INITPOS] && !init) die_usage("--init-positions needs --init");
     if (!eval && !steps_set && !resume) die_usage("--steps is required");
-    if (!(o.lr >= 0) || !isfinite(o.lr)) die_usage("--lr must be a finite number >= 0");
-    if (!(o.mlm_prob > 0 && o.mlm_prob <= 1)) die_usage("--mlm-probability must lie in (0,1]");
-    if (!(o.clip >= 0) || !(o.weight_decay >= 0)) die_usage("--clip and --weight-decay must be >= 0");
+    const char *bad = xf_mlm_opts_problem(&o);
+    if (bad) die_usage("%s", bad);
     if ((model && !strcmp(model, "-")) + (resume && !strcmp(resume, "-")) + !strcmp(examples, "-") > 1)
         die_usage("only one input can be stdin");
     if (o.n_save_at && !o.save_prefix) {

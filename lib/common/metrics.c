@@ -216,16 +216,68 @@ static int matches_article(const int32_t *cp, int n, int i)
     return 0;
 }
 
+/* Python's Cased (Lowercase, Uppercase or Lt): a letter category, or a
+ * code point with a case mapping (Ⓐ, ª's kin without one are rare). */
+static int py_iscased(int32_t c)
+{
+    utf8proc_category_t k = utf8proc_category(c);
+    return k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LL || k == UTF8PROC_CATEGORY_LT ||
+           utf8proc_tolower(c) != c || utf8proc_toupper(c) != c;
+}
+
+/* Case_Ignorable: Mn, Me, Cf, Lm, Sk, and Word_Break MidLetter, MidNumLet,
+ * Single_Quote. */
+static int py_iscaseignorable(int32_t c)
+{
+    switch (c) {
+    case 0x27: case 0x2E: case 0x3A: case 0xB7: case 0x387: case 0x55F: case 0x5F4:
+    case 0x2018: case 0x2019: case 0x2024: case 0x2027: case 0xFE13: case 0xFE52:
+    case 0xFE55: case 0xFF07: case 0xFF0E: case 0xFF1A:
+        return 1;
+    }
+    utf8proc_category_t k = utf8proc_category(c);
+    return k == UTF8PROC_CATEGORY_MN || k == UTF8PROC_CATEGORY_ME || k == UTF8PROC_CATEGORY_CF ||
+           k == UTF8PROC_CATEGORY_LM || k == UTF8PROC_CATEGORY_SK;
+}
+
+/* Python's str.lower() of CP[0..n) into OUT (room for 2n): the full
+ * mapping, i.e. the simple one except U+0130 İ → "i\u0307" (the only
+ * unconditional multi-character lowercase) and Final_Sigma: Σ becomes ς
+ * when a cased letter precedes it and none follows (case-ignorable code
+ * points skipped both ways), as CPython's handle_capital_sigma. */
+static int py_lower(const int32_t *cp, int n, int32_t *out)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        int32_t c = cp[i];
+        if (c == 0x130) {
+            out[k++] = 'i';
+            out[k++] = 0x307;
+        } else if (c == 0x3A3) {
+            int j = i - 1, before = 0, after = 0;
+            while (j >= 0 && py_iscaseignorable(cp[j])) j--;
+            before = j >= 0 && py_iscased(cp[j]);
+            j = i + 1;
+            while (j < n && py_iscaseignorable(cp[j])) j++;
+            after = j < n && py_iscased(cp[j]);
+            out[k++] = before && !after ? 0x3C2 : 0x3C3;
+        } else {
+            out[k++] = utf8proc_tolower(c);
+        }
+    }
+    return k;
+}
+
 char *xf_squad_normalize(const char *s)
 {
     int n;
-    int32_t *cp = decode(s, &n);
+    int32_t *raw = decode(s, &n);
     /* lower, then remove_punc */
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        int32_t c = utf8proc_tolower(cp[i]);
-        if (!py_ispunct(c)) cp[k++] = c;
-    }
+    int32_t *cp = xmalloc(sizeof *cp * (2 * (size_t)n + 1));
+    int m = py_lower(raw, n, cp), k = 0;
+    free(raw);
+    for (int i = 0; i < m; i++)
+        if (!py_ispunct(cp[i])) cp[k++] = cp[i];
     n = k;
     /* remove_articles: re.sub(r'\b(a|an|the)\b', ' ', text) */
     int32_t *t = xmalloc(sizeof *t * (size_t)(n + 1));

@@ -74,8 +74,8 @@ void xf_squad_add(xf_squad_acc *a, const char *pred, const char *const *golds, i
 xf_metric xf_squad_em(const xf_squad_acc *a);
 xf_metric xf_squad_f1(const xf_squad_acc *a);
 /* normalize_answer() of evaluate-v1.1.py; returns a malloc'd string.  Unicode
- * aware like Python 3 (simple lowercase mapping, \b and split() on Unicode
- * word / space characters). */
+ * aware like Python 3: str.lower()'s full case mapping (İ → i̇, a word-final
+ * Σ → ς), \b and split() on Unicode word / space characters. */
 char *xf_squad_normalize(const char *s);
 /* Exact match (0/1) and token F1 (0–1) of one prediction against one answer. */
 int xf_squad_exact(const char *pred, const char *gold);

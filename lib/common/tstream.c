@@ -386,22 +386,81 @@ void xf_ts_close(xf_tsreader *r)
 
 xf_tensorset *xf_tset_new(void) { return xcalloc(1, sizeof(xf_tensorset)); }
 
+static size_t name_hash(const char *name)
+{
+    uint64_t h = 14695981039346656037ull;   /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* The slot holding NAME, or the empty slot where it would go. */
+static size_t tset_slot(const xf_tensorset *s, const char *name)
+{
+    size_t mask = s->nslots - 1, k = name_hash(name) & mask;
+    while (s->idx[k] && strcmp(s->t[s->idx[k] - 1].name, name)) k = (k + 1) & mask;
+    return k;
+}
+
+/* Rebuilds the index for the first s->n entries with room for CAP of them. */
+static void tset_reindex(xf_tensorset *s, size_t cap)
+{
+    size_t want = 16;
+    while (want <= 2 * cap) want *= 2;
+    free(s->idx);
+    s->idx = xcalloc(want, sizeof *s->idx);
+    s->nslots = want;
+    for (size_t i = 0; i < s->n; i++) s->idx[tset_slot(s, s->t[i].name)] = i + 1;
+}
+
 void xf_tset_add(xf_tensorset *s, xf_tensor *t)
 {
-    if (xf_tset_get(s, t->name)) die("tensor %s: duplicate name", t->name);
+    if (!s->nslots || 2 * (s->n + 1) >= s->nslots) tset_reindex(s, 2 * (s->n + 1));
+    size_t k = tset_slot(s, t->name);
+    if (s->idx[k]) die("tensor %s: duplicate name", t->name);
     if (s->n == s->cap) {
         s->cap = s->cap ? 2 * s->cap : 64;
         s->t = xrealloc(s->t, s->cap * sizeof *s->t);
     }
     s->t[s->n++] = *t;
+    s->idx[k] = s->n;
     memset(t, 0, sizeof *t);
 }
 
 xf_tensor *xf_tset_get(const xf_tensorset *s, const char *name)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->t[i].name, name)) return &s->t[i];
-    return NULL;
+    if (!s->nslots) return NULL;
+    size_t k = tset_slot(s, name);
+    return s->idx[k] ? &s->t[s->idx[k] - 1] : NULL;
+}
+
+void xf_tset_rename(xf_tensorset *s, size_t i, char *name)
+{
+    if (i >= s->n) die("tensor set: rename of entry %zu of %zu", i, s->n);
+    if (!strcmp(s->t[i].name, name)) {
+        free(name);
+        return;
+    }
+    if (xf_tset_get(s, name)) die("tensor %s: duplicate name (renaming %s)", name, s->t[i].name);
+    /* delete the old slot: empty it and re-place the rest of its cluster */
+    size_t mask = s->nslots - 1, k = tset_slot(s, s->t[i].name);
+    s->idx[k] = 0;
+    for (size_t j = (k + 1) & mask; s->idx[j]; j = (j + 1) & mask) {
+        size_t e = s->idx[j];
+        s->idx[j] = 0;
+        s->idx[tset_slot(s, s->t[e - 1].name)] = e;
+    }
+    free(s->t[i].name);
+    s->t[i].name = name;
+    s->idx[tset_slot(s, name)] = i + 1;
+}
+
+void xf_tset_remove(xf_tensorset *s, size_t i)
+{
+    if (i >= s->n) die("tensor set: removal of entry %zu of %zu", i, s->n);
+    xf_tensor_free(&s->t[i]);
+    memmove(&s->t[i], &s->t[i + 1], (s->n - i - 1) * sizeof *s->t);
+    s->n--;
+    tset_reindex(s, s->n);
 }
 
 xf_tensorset *xf_tset_read_stream(const char *path)
@@ -428,6 +487,7 @@ void xf_tset_free(xf_tensorset *s)
     if (!s) return;
     for (size_t i = 0; i < s->n; i++) xf_tensor_free(&s->t[i]);
     free(s->t);
+    free(s->idx);
     json_decref(s->head);
     free(s);
 }

@@ -85,17 +85,27 @@ const char *xf_ts_kind(xf_tsreader *r);
 int xf_ts_next(xf_tsreader *r, xf_tensor *t);
 void xf_ts_close(xf_tsreader *r);
 
-/* ---- a named set of tensors (a model, an adapter) ---- */
+/* ---- a named set of tensors (a model, an adapter) ----
+ * Names are found through a hash index (open addressing, FNV-1a), so
+ * building a set of N tensors costs O(N), not O(N²).  t[] may be read and
+ * its data modified freely; names change only through xf_tset_rename and
+ * entries go only through xf_tset_remove, which keep the index right. */
 typedef struct xf_tensorset {
     size_t n, cap;
     xf_tensor *t;
     json_t *head;     /* HEAD of the stream it came from, or NULL */
+    size_t *idx;      /* hash slots: index + 1 into t[], 0 = empty */
+    size_t nslots;    /* a power of two, > 2n; 0 before the first add */
 } xf_tensorset;
 
 xf_tensorset *xf_tset_new(void);
 /* Adds (takes ownership of T's data); dies on a duplicate name. */
 void xf_tset_add(xf_tensorset *s, xf_tensor *t);
 xf_tensor *xf_tset_get(const xf_tensorset *s, const char *name);   /* NULL if absent */
+/* Gives t[I] the name NAME (malloc'd, taken); dies if another tensor has it. */
+void xf_tset_rename(xf_tensorset *s, size_t i, char *name);
+/* Frees t[I] and removes it; later entries move down by one. */
+void xf_tset_remove(xf_tensorset *s, size_t i);
 /* Reads a whole stream. */
 xf_tensorset *xf_tset_read_stream(const char *path);
 void xf_tset_write_stream(const xf_tensorset *s, const char *path, const char *kind,

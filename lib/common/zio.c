@@ -175,6 +175,9 @@ ssize_t xf_in_getline(xf_in *in, char **line)
         size_t avail = in->len - in->pos;
         unsigned char *nl = memchr(start, '\n', avail);
         size_t k = nl ? (size_t)(nl - start) : avail;
+        if (len + k > XF_MAX_LINE)
+            die("%s:%ld: line longer than %zu MiB, the limit of xf (split the text into lines)",
+                in->name, in->lineno + 1, XF_MAX_LINE >> 20);
         if (len + k + 1 > in->linecap) {
             size_t want = in->linecap ? in->linecap : 256;
             while (want < len + k + 1) want = xmul(want, 2);

@@ -23,9 +23,14 @@ xf_in *xf_in_open(const char *path);
 size_t xf_in_read(xf_in *in, void *buf, size_t n);
 /* Reads exactly N bytes or dies with "FILE: truncated (WHAT)". */
 void xf_in_read_exact(xf_in *in, void *buf, size_t n, const char *what);
+/* The longest line xf reads (raw text, TSV streams, CoNLL-U, ...): a line
+ * is held in memory whole and downstream buffers grow with it, so a small
+ * zstd bomb (8 KB → one 256 MB line) would otherwise cost gigabytes. */
+#define XF_MAX_LINE ((size_t)16 << 20)
 /* Next line without its '\n' (a trailing '\r' is kept); returns its length,
  * or -1 at end of input.  *line is NUL-terminated and owned by the reader
- * (valid until the next call). */
+ * (valid until the next call).  A line longer than XF_MAX_LINE bytes dies
+ * "FILE:LINE: line longer than 16 MiB ...". */
 ssize_t xf_in_getline(xf_in *in, char **line);
 /* 1-based number of the line last returned by xf_in_getline. */
 long xf_in_lineno(const xf_in *in);

@@ -2,6 +2,8 @@
  * -> mlm.  Comments, multiword-token ranges (1-2) and empty nodes (1.1)
  * are skipped; each syntactic word keeps FORM, UPOS, HEAD and DEPREL
  * (subtype stripped; a relation outside the 37 becomes "dep"). */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@ typedef struct sentence {
     char **form;
     size_t *flen;
     int32_t *upos, *head, *rel;
+    long *wline;       /* each word's line, for messages */
     size_t n, cap;
     char *id;          /* sent_id, or NULL */
     long line;         /* first line of the sentence */
@@ -33,10 +36,11 @@ static void sent_clear(sentence *s)
 static void sent_free(sentence *s)
 {
     sent_clear(s);
-    free(s->form); free(s->flen); free(s->upos); free(s->head); free(s->rel);
+    free(s->form); free(s->flen); free(s->upos); free(s->head); free(s->rel); free(s->wline);
 }
 
-static void sent_push(sentence *s, const char *form, int32_t upos, int32_t head, int32_t rel)
+static void sent_push(sentence *s, const char *form, int32_t upos, int32_t head, int32_t rel,
+                      long line)
 {
     if (s->n == s->cap) {
         s->cap = s->cap ? xmul(s->cap, 2) : 64;
@@ -45,7 +49,9 @@ static void sent_push(sentence *s, const char *form, int32_t upos, int32_t head,
         s->upos = xrealloc(s->upos, xmul(s->cap, sizeof *s->upos));
         s->head = xrealloc(s->head, xmul(s->cap, sizeof *s->head));
         s->rel = xrealloc(s->rel, xmul(s->cap, sizeof *s->rel));
+        s->wline = xrealloc(s->wline, xmul(s->cap, sizeof *s->wline));
     }
+    s->wline[s->n] = line;
     s->form[s->n] = xstrdup(form);
     s->flen[s->n] = strlen(form);
     s->upos[s->n] = upos;
@@ -65,7 +71,7 @@ static void sent_emit(xf_exwriter *e, sentence *s, const char *path)
     if (dep)
         for (size_t i = 0; i < s->n; i++)
             if (s->head[i] > (int32_t)s->n)
-                die("%s:%ld: word %zu: HEAD %d beyond the sentence's %zu words", path, s->line,
+                die("%s:%ld: word %zu: HEAD %d beyond the sentence's %zu words", path, s->wline[i],
                     i + 1, (int)s->head[i], s->n);
     char *fallback = NULL;
     const char *id = s->id;
@@ -94,12 +100,14 @@ static int split_tabs(char *line, char **f, int max)
     return n;
 }
 
+/* A decimal integer in [0, INT32_MAX] (no sign, no overflow, nothing after). */
 static int parse_int(const char *s, long *v)
 {
     char *end;
     if (*s < '0' || *s > '9') return 0;
+    errno = 0;
     *v = strtol(s, &end, 10);
-    return *end == 0;
+    return *end == 0 && errno == 0 && *v <= INT32_MAX;
 }
 
 void xf_read_conllu(xf_exwriter *e, const char *path)
@@ -142,9 +150,9 @@ void xf_read_conllu(xf_exwriter *e, const char *path)
             if (!s.head_missing) s.head_line = ln;
             s.head_missing = 1;
         } else if (!parse_int(f[6], &head))
-            die("%s:%ld: bad HEAD '%.20s'", name, ln, f[6]);
+            die("%s:%ld: bad HEAD '%.20s' (not an integer in [0, %d])", name, ln, f[6], INT32_MAX);
         if (!f[1][0]) die("%s:%ld: empty FORM", name, ln);
-        sent_push(&s, f[1], upos, (int32_t)head, xf_deprel_id(f[7]));
+        sent_push(&s, f[1], upos, (int32_t)head, xf_deprel_id(f[7]), ln);
     }
     sent_emit(e, &s, name);
     sent_free(&s);

@@ -10,7 +10,9 @@
  *   read_nli.c     TSV premise/hypothesis/label -> nli (pair encoding)
  *   read_squad.c   SQuAD 1.1 JSON -> qa (HF run_qa windows)
  *   mlm_text.c     raw text -> mlm (HF run_mlm_no_trainer group_texts, or line by line)
- *   read_common.c  the encoder, UTF-8 checks, word-tagged sentence encoding
+ *   exwriter.c     the encoder's life cycle (init, finish: flushes mlm_text.c)
+ *   read_common.c  helpers below the readers: UTF-8 checks, language
+ *                  guessing, word-tagged sentence encoding
  *   read_examples.c  example stream -> readable TSV (xf-tokenize --decode)
  *
  * Long inputs: a tagged sentence (pos/dep/ner) that does not fit --seq is

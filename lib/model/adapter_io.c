@@ -272,8 +272,7 @@ static void reprefix(xf_tensorset *s, const char *prefix)
         size_t len = strlen(prefix) + strlen(rest) + 1;
         char *nn = xmalloc(len);
         snprintf(nn, len, "%s%s", prefix, rest);
-        free(s->t[i].name);
-        s->t[i].name = nn;
+        xf_tset_rename(s, i, nn);
     }
     for (size_t i = 0; i < s->n; i++)
         if (s->t[i].dtype != XF_F32) xf_tensor_to_f32(&s->t[i]);
@@ -366,8 +365,7 @@ static void mlm_head_from_hub(xf_tensorset *ts, size_t first, json_t *hc, const 
                 if (!strcmp(n + np, MLM_HEAD_NAMES[k].hub))
                     hf = roberta ? MLM_HEAD_NAMES[k].roberta : MLM_HEAD_NAMES[k].bert;
         if (!hf) die("%s: model_head.safetensors: tensor %s is not part of masked_lm head %s", src, n, head);
-        free(ts->t[i].name);
-        ts->t[i].name = xstrdup(hf);
+        xf_tset_rename(ts, i, xstrdup(hf));
     }
 }
 

@@ -123,6 +123,76 @@ void xf_encoder_import(const xf_encoder *e, float *arena, const xf_tensorset *ts
     import_params(e, arena, (xf_tensorset *)ts, prefix, src, 0, 0);   /* not modified */
 }
 
+/* Every base-model tensor the config implies (embeddings, each layer) is
+ * present with its shape: checked before the parameter arena, whose size
+ * comes from the config, is allocated, so that a small config naming a
+ * million layers fails at once on the first missing tensor. */
+static void check_base_tensors(const xf_enc_dims *d, const xf_tensorset *ts, const char *src)
+{
+    const char *pre = d->roberta ? "roberta." : "bert.";
+    int64_t C = d->hidden, F = d->inter;
+    const struct { const char *name; int64_t r, c; } emb[] = {
+        {"embeddings.word_embeddings.weight", d->vocab, C},
+        {"embeddings.position_embeddings.weight", d->max_pos, C},
+        {"embeddings.token_type_embeddings.weight", d->type_vocab, C},
+        {"embeddings.LayerNorm.weight", C, 0}, {"embeddings.LayerNorm.bias", C, 0}};
+    const struct { const char *name; int64_t r, c; } layer[] = {
+        {"attention.self.query.weight", C, C}, {"attention.self.query.bias", C, 0},
+        {"attention.self.key.weight", C, C}, {"attention.self.key.bias", C, 0},
+        {"attention.self.value.weight", C, C}, {"attention.self.value.bias", C, 0},
+        {"attention.output.dense.weight", C, C}, {"attention.output.dense.bias", C, 0},
+        {"attention.output.LayerNorm.weight", C, 0}, {"attention.output.LayerNorm.bias", C, 0},
+        {"intermediate.dense.weight", F, C}, {"intermediate.dense.bias", F, 0},
+        {"output.dense.weight", C, F}, {"output.dense.bias", C, 0},
+        {"output.LayerNorm.weight", C, 0}, {"output.LayerNorm.bias", C, 0}};
+    char nm[256];
+    for (size_t k = 0; k < sizeof emb / sizeof emb[0]; k++) {
+        snprintf(nm, sizeof nm, "%s%s", pre, emb[k].name);
+        if (!get_f32(ts, nm, src, emb[k].r, emb[k].c)) die("%s: tensor %s is missing", src, nm);
+    }
+    for (int l = 0; l < d->layers; l++)
+        for (size_t k = 0; k < sizeof layer / sizeof layer[0]; k++) {
+            snprintf(nm, sizeof nm, "%sencoder.layer.%d.%s", pre, l, layer[k].name);
+            if (!get_f32(ts, nm, src, layer[k].r, layer[k].c))
+                die("%s: tensor %s is missing (the config says num_hidden_layers %d)", src, nm,
+                    d->layers);
+        }
+}
+
+/* Tensors of TS that no parameter of E takes (HF drops them too, with a
+ * warning): one warning with their count.  xf's own extra tensors ("xf."
+ * names: a checkpoint's optimiser moments) and HF's position_ids buffer
+ * are not counted. */
+static void warn_unused(const xf_encoder *e, const xf_tensorset *ts, const char *src)
+{
+    int np;
+    const xf_enc_param *tab = xf_encoder_param_table(e, &np);
+    json_t *known = json_object();
+    for (int k = 0; k < np; k++) {
+        if (strstr(tab[k].name, ".qkv.")) {
+            char part[3][128];
+            qkv_names(tab[k].name, part);
+            for (int j = 0; j < 3; j++) json_object_set_new(known, part[j], json_true());
+        } else {
+            json_object_set_new(known, tab[k].name, json_true());
+        }
+    }
+    size_t n = 0;
+    const char *first = NULL;
+    for (size_t i = 0; i < ts->n; i++) {
+        const char *nm = ts->t[i].name;
+        size_t l = strlen(nm);
+        /* the position_ids buffer HF checkpoints carry is not a weight */
+        if (l >= 12 && !strcmp(nm + l - 12, "position_ids")) continue;
+        if (!strncmp(nm, "xf.", 3) || json_object_get(known, nm)) continue;
+        if (!n++) first = nm;
+    }
+    if (n)
+        warning("%s: %zu tensor%s the model does not use %s ignored (the first: %s)", src, n,
+                n == 1 ? "" : "s", n == 1 ? "is" : "are", first);
+    json_decref(known);
+}
+
 /* xf_encoder_from_tset; CONSUME frees each tensor of TS once copied, so
  * that loading holds the model about once, not twice (the parameter arena
  * costs memory only as it is filled: alloc_zeroed in encoder.c). */
@@ -130,6 +200,7 @@ static xf_encoder *from_tset(const xf_config *cfg, xf_tensorset *ts, const char 
                              int consume)
 {
     xf_enc_dims d = xf_encoder_dims_from_config(cfg, src);
+    check_base_tensors(&d, ts, src);
     int tied = xf_model_decoder_tied(ts, cfg);
     xf_encoder *e = xf_encoder_new(&d, tied);
     int np;
@@ -153,6 +224,7 @@ static xf_encoder *from_tset(const xf_config *cfg, xf_tensorset *ts, const char 
     xf_encoder_set_has_pooler(e, have_pooler);
     /* import everything present */
     import_params(e, xf_encoder_params(e), ts, "", src, !have_head, consume);
+    warn_unused(e, ts, src);
     return e;
 }
 

@@ -155,12 +155,12 @@ float xf_biaffine_head_step(xf_biaffine_head *h, float *dhid, const float *hid,
                             uint64_t offset);
 /* Prediction for one sentence (no dropout): heads[n] by DECODE (greedy argmax
  * or MST with one root child) and relation ids rels[n], taken at the
- * predicted head — or, when rel_at_gold is set, at the gold head (the
- * reference study's evaluation quirk; needs s->heads).  arc_out, when not
+ * predicted head (where LAS counts a word, its head is the gold head, so
+ * this is also the relation at the gold head).  arc_out, when not
  * NULL, receives the arc scores [(n+1)*(n+1)] (row i = dependent i, row 0
  * unused). */
 void xf_biaffine_head_predict(const xf_biaffine_head *h, const float *hid,
-                              const xf_dep_sentence *s, int decode, int rel_at_gold,
+                              const xf_dep_sentence *s, int decode,
                               int32_t *heads, int32_t *rels, float *arc_out);
 
 #endif

@@ -261,12 +261,11 @@ float xf_biaffine_head_step(xf_biaffine_head *h, float *dhid, const float *hid,
 }
 
 void xf_biaffine_head_predict(const xf_biaffine_head *h, const float *hid,
-                              const xf_dep_sentence *s, int decode, int rel_at_gold,
+                              const xf_dep_sentence *s, int decode,
                               int32_t *heads, int32_t *rels, float *arc_out)
 {
     int n = s->n, H = h->H, H1 = H + 1, R = h->R;
     if (n == 0) return;
-    if (rel_at_gold && !s->heads) die("biaffine head: relations at the gold head need gold heads");
     sent_vecs v;
     sent_build(&v, hid, s, H, 0, 0, 0);
     float *P = xmalloc(sizeof(float) * (size_t)n * H), *arc = xmalloc(sizeof(float) * (size_t)n * (n + 1));
@@ -279,7 +278,7 @@ void xf_biaffine_head_predict(const xf_biaffine_head *h, const float *hid,
     if (arc_out) memcpy(arc_out, full, sizeof(float) * (size_t)(n + 1) * (n + 1));
     float *V = xmalloc(sizeof(float) * (size_t)n * H1);
     float *rs = xmalloc(sizeof(float) * (size_t)n * R);
-    head_rows(&v, rel_at_gold ? s->heads : heads, V);
+    head_rows(&v, heads, V);
     rel_forward(h, v.U, V, n, rs, NULL);
     for (int i = 0; i < n; i++) {
         int best = 0;

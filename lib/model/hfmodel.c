@@ -17,7 +17,7 @@
 
 /* ---- config.json ---- */
 
-static int get_int(json_t *j, const char *key, int required, int def, int min, const char *fname)
+static int get_int(json_t *j, const char *key, int required, int def, int min, int max, const char *fname)
 {
     json_t *v = json_object_get(j, key);
     if (!v || json_is_null(v)) {
@@ -26,7 +26,8 @@ static int get_int(json_t *j, const char *key, int required, int def, int min, c
     }
     if (!json_is_integer(v)) die("%s: key '%s': not an integer", fname, key);
     json_int_t x = json_integer_value(v);
-    if (x < min || x > INT_MAX) die("%s: key '%s': %lld is out of range", fname, key, (long long)x);
+    if (x < min || x > max)
+        die("%s: key '%s': %lld is out of range [%d, %d]", fname, key, (long long)x, min, max);
     return (int)x;
 }
 
@@ -54,14 +55,14 @@ int xf_config_from_json(xf_config *cfg, json_t *json, const char *fname)
             m ? "'" : "", m ? m : "not a string", m ? "'" : "");
     snprintf(cfg->model_type, sizeof cfg->model_type, "%s", m);
     int roberta = strcmp(m, "bert") != 0;
-    cfg->vocab_size = get_int(json, "vocab_size", 1, 0, 1, fname);
-    cfg->hidden_size = get_int(json, "hidden_size", 1, 0, 1, fname);
-    cfg->num_hidden_layers = get_int(json, "num_hidden_layers", 1, 0, 1, fname);
-    cfg->num_attention_heads = get_int(json, "num_attention_heads", 1, 0, 1, fname);
-    cfg->intermediate_size = get_int(json, "intermediate_size", 1, 0, 1, fname);
-    cfg->max_position_embeddings = get_int(json, "max_position_embeddings", 1, 0, 1, fname);
-    cfg->type_vocab_size = get_int(json, "type_vocab_size", 0, roberta ? 1 : 2, 1, fname);
-    cfg->pad_token_id = get_int(json, "pad_token_id", 0, roberta ? 1 : 0, 0, fname);
+    cfg->vocab_size = get_int(json, "vocab_size", 1, 0, 1, XF_CFG_MAX_VOCAB, fname);
+    cfg->hidden_size = get_int(json, "hidden_size", 1, 0, 1, XF_CFG_MAX_HIDDEN, fname);
+    cfg->num_hidden_layers = get_int(json, "num_hidden_layers", 1, 0, 1, XF_CFG_MAX_LAYERS, fname);
+    cfg->num_attention_heads = get_int(json, "num_attention_heads", 1, 0, 1, XF_CFG_MAX_HIDDEN, fname);
+    cfg->intermediate_size = get_int(json, "intermediate_size", 1, 0, 1, XF_CFG_MAX_INTER, fname);
+    cfg->max_position_embeddings = get_int(json, "max_position_embeddings", 1, 0, 1, XF_CFG_MAX_POS, fname);
+    cfg->type_vocab_size = get_int(json, "type_vocab_size", 0, roberta ? 1 : 2, 1, XF_CFG_MAX_TYPES, fname);
+    cfg->pad_token_id = get_int(json, "pad_token_id", 0, roberta ? 1 : 0, 0, XF_CFG_MAX_VOCAB, fname);
     if (cfg->pad_token_id >= cfg->vocab_size)
         die("%s: key 'pad_token_id': %d is not below vocab_size %d", fname, cfg->pad_token_id, cfg->vocab_size);
     if (cfg->hidden_size % cfg->num_attention_heads)
@@ -70,6 +71,15 @@ int xf_config_from_json(xf_config *cfg, json_t *json, const char *fname)
     if (roberta && cfg->max_position_embeddings <= cfg->pad_token_id + 1)
         die("%s: key 'max_position_embeddings': %d leaves no positions after pad_token_id %d", fname,
             cfg->max_position_embeddings, cfg->pad_token_id);
+    /* the parameter count, in size_t with overflow checks: each size is
+     * bounded above, their products are not */
+    size_t V = (size_t)cfg->vocab_size, C = (size_t)cfg->hidden_size, F = (size_t)cfg->intermediate_size;
+    size_t per_layer, emb, total;
+    if (__builtin_mul_overflow(C, 4 * C + 2 * F + 9, &per_layer) ||
+        __builtin_mul_overflow(per_layer, (size_t)cfg->num_hidden_layers, &total) ||
+        __builtin_mul_overflow(V + (size_t)cfg->max_position_embeddings + (size_t)cfg->type_vocab_size, 2 * C, &emb) ||
+        __builtin_add_overflow(total, emb, &total) || total > XF_CFG_MAX_PARAMS)
+        die("%s: the sizes describe more than %llu parameters", fname, (unsigned long long)XF_CFG_MAX_PARAMS);
     cfg->layer_norm_eps = get_real(json, "layer_norm_eps", 1e-12, 0, 1, fname);
     if (!(cfg->layer_norm_eps > 0)) die("%s: key 'layer_norm_eps': must be positive", fname);
     cfg->hidden_dropout_prob = get_real(json, "hidden_dropout_prob", 0.1, 0, 0.999999, fname);
@@ -150,7 +160,7 @@ const char *xf_model_decoder_name(const xf_config *cfg)
 
 int xf_model_decoder_tied(const xf_tensorset *s, const xf_config *cfg)
 {
-    return xf_tset_get(s, xf_model_decoder_name(cfg)) == NULL;
+    return xf_tset_get(s, xf_model_decoder_name(cfg)) == NULL;   /* see xf_model_canonicalize */
 }
 
 static int starts_with(const char *s, const char *p) { return !strncmp(s, p, strlen(p)); }
@@ -183,18 +193,23 @@ static char *canonical_name(const char *name, const xf_config *cfg)
     return n;
 }
 
-static void tset_remove(xf_tensorset *s, size_t i)
-{
-    xf_tensor_free(&s->t[i]);
-    memmove(&s->t[i], &s->t[i + 1], (s->n - i - 1) * sizeof *s->t);
-    s->n--;
-}
-
 static ssize_t tset_index(const xf_tensorset *s, const char *name)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->t[i].name, name)) return (ssize_t)i;
-    return -1;
+    xf_tensor *t = xf_tset_get(s, name);
+    return t ? t - s->t : -1;
+}
+
+/* A NaN or infinite weight would flow silently into every score. */
+static void check_finite(const xf_tensor *t, const char *fname)
+{
+    if (t->dtype != XF_F32 || !t->data) return;
+    const float *x = t->data;
+    size_t n = t->nbytes / sizeof(float), bad = n;
+    for (size_t i = 0; i < n && bad == n; i++)
+        if (!isfinite(x[i])) bad = i;
+    if (bad < n)
+        die("%s: tensor %s: element %zu is %s (weights must be finite)", fname, t->name, bad,
+            isnan(x[bad]) ? "NaN" : "infinite");
 }
 
 void xf_model_canonicalize(xf_tensorset *s, const xf_config *cfg, const char *fname)
@@ -204,12 +219,12 @@ void xf_model_canonicalize(xf_tensorset *s, const xf_config *cfg, const char *fn
         char *n = canonical_name(t->name, cfg);
         if (strcmp(n, t->name)) {
             if (tset_index(s, n) >= 0) die("%s: tensor %s: maps to %s, which is also present", fname, t->name, n);
-            free(t->name);
-            t->name = n;
+            xf_tset_rename(s, i, n);
         } else {
             free(n);
         }
         if (t->dtype == XF_F16 || t->dtype == XF_BF16) xf_tensor_to_f32(t);
+        check_finite(t, fname);
     }
     /* HF ties the decoder bias to the head bias; files carry one or both */
     const char *head_bias = is_bert(cfg) ? "cls.predictions.bias" : "lm_head.bias";
@@ -217,10 +232,9 @@ void xf_model_canonicalize(xf_tensorset *s, const xf_config *cfg, const char *fn
     ssize_t di = tset_index(s, dec_bias);
     if (di >= 0) {
         if (tset_index(s, head_bias) >= 0) {
-            tset_remove(s, (size_t)di);
+            xf_tset_remove(s, (size_t)di);
         } else {
-            free(s->t[di].name);
-            s->t[di].name = xstrdup(head_bias);
+            xf_tset_rename(s, (size_t)di, xstrdup(head_bias));
         }
     }
 
@@ -234,10 +248,24 @@ void xf_model_canonicalize(xf_tensorset *s, const xf_config *cfg, const char *fn
     xf_tensor *dec = xf_tset_get(s, xf_model_decoder_name(cfg));
     if (dec && (dec->ndim != 2 || dec->shape[0] != we->shape[0] || dec->shape[1] != we->shape[1]))
         die("%s: tensor %s: shape differs from the word embeddings", fname, dec->name);
+    /* HF (PreTrainedModel.tie_weights) ties the decoder to the word
+     * embeddings whenever config.tie_word_embeddings is true, its default,
+     * whether or not the checkpoint stores the decoder: a stored copy is
+     * then simply overwritten.  So it is dropped here, and only a config
+     * that says false keeps the decoder as a parameter of its own. */
     json_t *tie = cfg->json ? json_object_get(cfg->json, "tie_word_embeddings") : NULL;
+    if (tie && !json_is_boolean(tie))
+        die("%s: key 'tie_word_embeddings': not a boolean", fname);
     if (!dec && json_is_false(tie))
         die("%s: tensor %s: missing, and the config says tie_word_embeddings=false", fname,
             xf_model_decoder_name(cfg));
+    if (dec && !json_is_false(tie)) {
+        if (dec->dtype != XF_F32 || memcmp(dec->data, we->data, we->nbytes))
+            warning("%s: tensor %s: differs from the word embeddings; tied to them as "
+                    "tie_word_embeddings is true (as HF does), so it is ignored",
+                    fname, dec->name);
+        xf_tset_remove(s, (size_t)tset_index(s, dec->name));
+    }
 }
 
 /* ---- loading ---- */

@@ -9,8 +9,11 @@
  * Loading maps older spellings onto these (see xf-stream(5)): bare
  * base-model names get the "bert." / "roberta." prefix, LayerNorm
  * gamma/beta become weight/bias, a decoder bias duplicating the head bias
- * is dropped.  A missing MLM decoder weight means it is tied to the word
- * embeddings: it is not materialised; see xf_model_decoder_tied().
+ * is dropped.  The MLM decoder weight is tied to the word embeddings, as
+ * in HF, whenever the config's tie_word_embeddings is true (the default):
+ * a stored decoder weight is then dropped (with a warning if it differs
+ * from the embeddings) and never materialised; only tie_word_embeddings
+ * false keeps it (and then requires it); see xf_model_decoder_tied().
  * Float tensors are converted to f32; integer tensors are kept as stored.
  */
 #ifndef XF_HFMODEL_H
@@ -37,10 +40,22 @@ typedef struct xf_config {
     json_t *json;                 /* the whole config object (owned reference) */
 } xf_config;
 
+/* Bounds on config sizes, far above any BERT / XLM-R (checked before
+ * anything is allocated from them), and on the parameter count they imply
+ * (computed in size_t with overflow checks). */
+#define XF_CFG_MAX_VOCAB (1 << 24)
+#define XF_CFG_MAX_HIDDEN (1 << 16)
+#define XF_CFG_MAX_LAYERS 1024
+#define XF_CFG_MAX_INTER (1 << 18)
+#define XF_CFG_MAX_POS (1 << 20)
+#define XF_CFG_MAX_TYPES (1 << 16)
+#define XF_CFG_MAX_PARAMS (1ull << 36)
+
 /* Fills CFG from a config.json object (keeps a reference to JSON).  Missing
  * size keys (vocab_size, hidden_size, num_hidden_layers, num_attention_heads,
  * intermediate_size, max_position_embeddings) are errors; the others take
- * the HF defaults.  Dies "FNAME: key 'K': what is wrong"; returns 0. */
+ * the HF defaults.  Sizes lie within the XF_CFG_MAX_* bounds.  Dies
+ * "FNAME: key 'K': what is wrong"; returns 0. */
 int xf_config_from_json(xf_config *cfg, json_t *json, const char *fname);
 /* Reads and validates a config.json file. */
 void xf_config_read(xf_config *cfg, const char *path);
@@ -54,7 +69,8 @@ const char *xf_model_prefix(const xf_config *cfg);
 /* The MLM decoder weight name: "cls.predictions.decoder.weight" or
  * "lm_head.decoder.weight". */
 const char *xf_model_decoder_name(const xf_config *cfg);
-/* 1 if the decoder weight is absent, i.e. tied to the word embeddings. */
+/* 1 if the decoder weight is absent from a canonicalised set, i.e. tied to
+ * the word embeddings. */
 int xf_model_decoder_tied(const xf_tensorset *s, const xf_config *cfg);
 
 /* Loads a model.  PATH is an HF folder (config.json + model.safetensors, or

@@ -10,8 +10,7 @@
 
 xf_eval_opts xf_eval_defaults(void)
 {
-    return (xf_eval_opts){ .batch = 32, .max_tokens = 16384, .decode = XF_DECODE_GREEDY,
-                           .las_at_gold = 0 };
+    return (xf_eval_opts){ .batch = 32, .max_tokens = 16384, .decode = XF_DECODE_GREEDY };
 }
 
 static const xf_example *sort_base;
@@ -211,8 +210,7 @@ xf_eval_result xf_evaluate(xf_taskmodel *m, const xf_example *ex, size_t n,
                 break;
             }
             case XF_TASK_DEP: {
-                xf_biaffine_head_predict(&m->dep, hid, &m->sent[b], o->decode, o->las_at_gold,
-                                         ph, pr, NULL);
+                xf_biaffine_head_predict(&m->dep, hid, &m->sent[b], o->decode, ph, pr, NULL);
                 for (size_t w = 0; w < nw; w++) {
                     gn[w] = xf_label_name(XF_TASK_DEP, e->rels[w]);
                     pn[w] = xf_label_name(XF_TASK_DEP, pr[w]);

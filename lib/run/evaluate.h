@@ -24,7 +24,6 @@ typedef struct xf_eval_opts {
     int batch;            /* examples per forward (32) */
     long max_tokens;      /* B·T per forward (16384) */
     int decode;           /* XF_DECODE_GREEDY | XF_DECODE_MST (dep) */
-    int las_at_gold;      /* dep: relation at the gold head (the reference study's quirk) */
 } xf_eval_opts;
 
 xf_eval_opts xf_eval_defaults(void);

@@ -1,6 +1,7 @@
 /* mlm.c — the masked-LM training loop (mlm.h). */
 #include "mlm.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,11 +186,46 @@ void xf_mlm_checkpoint_write(const char *path, const xf_encoder *e, const xf_con
     xf_tset_free(ts);
 }
 
+const char *xf_mlm_opts_problem(const xf_mlm_opts *o)
+{
+    static char msg[96];
+    if (o->steps < 1 || o->steps > XF_MLM_MAX_STEPS)
+        snprintf(msg, sizeof msg, "--steps must lie in [1, %ld]", XF_MLM_MAX_STEPS);
+    else if (o->batch < 1 || o->batch > XF_MLM_MAX_BATCH)
+        snprintf(msg, sizeof msg, "--batch must lie in [1, %d]", XF_MLM_MAX_BATCH);
+    else if (o->seq < XF_MLM_MIN_SEQ || o->seq > XF_MLM_MAX_SEQ)
+        snprintf(msg, sizeof msg, "--seq must lie in [%d, %d]", XF_MLM_MIN_SEQ, XF_MLM_MAX_SEQ);
+    else if (o->warmup < 0 || o->warmup > XF_MLM_MAX_STEPS)
+        snprintf(msg, sizeof msg, "--warmup must lie in [0, %ld]", XF_MLM_MAX_STEPS);
+    else if (!(o->lr >= 0) || !isfinite(o->lr))
+        snprintf(msg, sizeof msg, "--lr must be a finite number >= 0");
+    else if (!(o->mlm_prob > 0 && o->mlm_prob <= 1))
+        snprintf(msg, sizeof msg, "--mlm-probability must lie in (0,1]");
+    else if (!(o->clip >= 0) || !(o->weight_decay >= 0) || !isfinite(o->clip) || !isfinite(o->weight_decay))
+        snprintf(msg, sizeof msg, "--clip and --weight-decay must be >= 0");
+    else if (o->seed > (uint64_t)XF_MLM_MAX_SEED)
+        snprintf(msg, sizeof msg, "--seed must lie in [0, %ld]", XF_MLM_MAX_SEED);
+    else
+        return NULL;
+    return msg;
+}
+
 static double jnum(json_t *o, const char *k, const char *path)
 {
     json_t *v = json_object_get(o, k);
     if (!json_is_number(v)) die("%s: HEAD mlm_state: key '%s' missing or not a number", path, k);
-    return json_number_value(v);
+    double x = json_number_value(v);
+    if (!isfinite(x)) die("%s: HEAD mlm_state: key '%s' is not finite", path, k);
+    return x;
+}
+
+/* An integer value of key K within [lo, hi] (checked before any cast). */
+static long long jint(json_t *o, const char *k, long long lo, long long hi, const char *path)
+{
+    double x = jnum(o, k, path);
+    if (x != floor(x) || x < (double)lo || x > (double)hi)
+        die("%s: HEAD mlm_state: key '%s': %.17g is not an integer in [%lld, %lld]", path, k, x, lo, hi);
+    return (long long)x;
 }
 
 void xf_mlm_checkpoint_read(const xf_tensorset *ts, const char *path, const xf_encoder *e,
@@ -198,26 +234,28 @@ void xf_mlm_checkpoint_read(const xf_tensorset *ts, const char *path, const xf_e
     json_t *s = ts->head ? json_object_get(ts->head, "mlm_state") : NULL;
     if (!json_is_object(s))
         die("%s: not an xf-mlmstep checkpoint (no \"mlm_state\" in its HEAD)", path);
-    st->step = (long)jnum(s, "step", path);
-    o->steps = (long)jnum(s, "steps", path);
-    o->batch = (int)jnum(s, "batch", path);
-    o->seq = (int)jnum(s, "seq", path);
+    /* the same rules as the command line: integers are range-checked
+     * before they are cast, then the whole set by xf_mlm_opts_problem */
+    o->steps = (long)jint(s, "steps", 1, XF_MLM_MAX_STEPS, path);
+    st->step = (long)jint(s, "step", 0, o->steps, path);
+    o->batch = (int)jint(s, "batch", 1, XF_MLM_MAX_BATCH, path);
+    o->seq = (int)jint(s, "seq", XF_MLM_MIN_SEQ, XF_MLM_MAX_SEQ, path);
     o->lr = (float)jnum(s, "lr", path);
-    o->warmup = (long)jnum(s, "warmup", path);
+    o->warmup = (long)jint(s, "warmup", 0, XF_MLM_MAX_STEPS, path);
     o->weight_decay = (float)jnum(s, "weight_decay", path);
     o->clip = (float)jnum(s, "clip", path);
     o->mlm_prob = (float)jnum(s, "mlm_probability", path);
-    o->seed = (uint64_t)(json_int_t)jnum(s, "seed", path);
+    o->seed = (uint64_t)jint(s, "seed", 0, XF_MLM_MAX_SEED, path);
+    const char *bad = xf_mlm_opts_problem(o);
+    if (bad) die("%s: HEAD mlm_state: %s", path, bad);
     json_t *hv = json_object_get(s, "data_hash");
     char hash[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)d->hash);
-    if ((size_t)jnum(s, "data_n", path) != d->n || !json_is_string(hv) ||
+    if ((size_t)jint(s, "data_n", 0, LLONG_MAX / 2, path) != d->n || !json_is_string(hv) ||
         strcmp(json_string_value(hv), hash))
         die("%s: the checkpoint was trained on other examples (%zu rows, hash %s; these: %zu "
-            "rows, hash %s)", path, (size_t)jnum(s, "data_n", path),
+            "rows, hash %s)", path, (size_t)jint(s, "data_n", 0, LLONG_MAX / 2, path),
             json_is_string(hv) ? json_string_value(hv) : "?", d->n, hash);
-    if (st->step < 0 || st->step > o->steps)
-        die("%s: HEAD mlm_state: step %ld outside [0, %ld]", path, st->step, o->steps);
     xf_encoder_import(e, st->m, ts, "xf.adamw.m.", path);
     xf_encoder_import(e, st->v, ts, "xf.adamw.v.", path);
 }

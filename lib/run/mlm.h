@@ -49,6 +49,17 @@ typedef struct xf_mlm_opts {
 
 xf_mlm_opts xf_mlm_defaults(void);
 
+/* The ranges of xf-mlmstep's options, shared by the command line and by
+ * checkpoints (--resume), which are checked with the same rules. */
+#define XF_MLM_MAX_STEPS (1L << 40)
+#define XF_MLM_MAX_BATCH 4096
+#define XF_MLM_MIN_SEQ 2
+#define XF_MLM_MAX_SEQ (1 << 20)
+#define XF_MLM_MAX_SEED (1L << 62)
+/* NULL when O's settings obey those rules, else what is wrong, naming the
+ * option ("--batch must lie in [1, 4096]"); a static string. */
+const char *xf_mlm_opts_problem(const xf_mlm_opts *o);
+
 /* The training rows (mlm example stream) and the tokenizer facts masking needs. */
 typedef struct xf_mlm_data {
     size_t n;

@@ -13,6 +13,7 @@
 #define XF_SCORE_H
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 
 #include "evalrow.h"
@@ -130,5 +131,12 @@ size_t xf_tss_distinct(const xf_tsset *set, size_t i, size_t j, int field, const
 /* Binary search in a sorted list from xf_tss_distinct; -1 if absent. */
 long xf_tss_find(const char **list, size_t n, const char *s);
 void xf_tss_put_group(xf_zout *z, const xf_tsrow *r);   /* model task metric steps */
+
+/* qsort that accepts an empty array with a NULL base (an eval file of a
+ * header only): qsort(NULL, 0, ...) is undefined behaviour in C. */
+static inline void xf_score_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1) qsort(base, n, size, cmp);
+}
 
 #endif

@@ -111,8 +111,8 @@ void xf_score_compare(const xf_evalset *set, const xf_tsopts *to, const xf_score
         else if (r->setting == XF_SET_LANG && adapters_have(r->adapters, r->target, &n))
             x.kind = 1, x.num = n, ob[no++] = x;
     }
-    qsort(base, nb, sizeof *base, cmp_base);
-    qsort(ob, no, sizeof *ob, cmp_by_lang);
+    xf_score_sort(base, nb, sizeof *base, cmp_base);
+    xf_score_sort(ob, no, sizeof *ob, cmp_by_lang);
     /* Merge equal settings (runs, adapter combinations) into means. */
     size_t m = 0;
     for (size_t i = 0; i < no; i++) {
@@ -180,7 +180,7 @@ void xf_score_compare(const xf_evalset *set, const xf_tsopts *to, const xf_score
         }
     }
     /* Summary per setting: share of languages improved (Figure 2). */
-    qsort(res, nres, sizeof *res, cmp_by_setting);
+    xf_score_sort(res, nres, sizeof *res, cmp_by_setting);
     obs *sum = xcalloc(nres + 1, sizeof *sum);
     size_t ns = 0;
     double *reld = xcalloc(nres + 1, sizeof *reld);

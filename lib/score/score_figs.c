@@ -121,10 +121,10 @@ void xf_fig_variance(const xf_tsset *set, const xf_scoreopts *o, const char *pat
             x->n = m - k;
             for (size_t r = k; r < m; r++) x->v[r - k] = set->rows[r].ts;
             x->var = xf_var(x->v, x->n);
-            qsort(x->v, x->n, sizeof *x->v, cmp_dbl);
+            xf_score_sort(x->v, x->n, sizeof *x->v, cmp_dbl);
             k = m;
         }
-        qsort(d, nd, sizeof *d, cmp_dist);
+        xf_score_sort(d, nd, sizeof *d, cmp_dist);
         /* $B: x q1 min max q3 median colour label; $P: x ts colour */
         xf_plot_printf(p, "$B%zu << EOD\n", gi);
         for (size_t k = 0; k < nd; k++)
@@ -241,7 +241,7 @@ void xf_fig_recipients(const xf_tsset *set, const xf_scoreopts *o, const char *p
             x->n++;
             x->npos += set->rows[k].ts > 0;
         }
-        qsort(r, ntg, sizeof *r, cmp_rcv);
+        xf_score_sort(r, ntg, sizeof *r, cmp_rcv);
         size_t per[NBINS] = {0};
         /* $L: bin row label colour; $C: bin y radius */
         xf_plot_printf(p, "$L%zu << EOD\n", gi);
@@ -303,7 +303,7 @@ static axis_lang *axis(const char **names, size_t n, const xf_langmeta *lm, int 
         a[k].family = li ? li->family : "-";
     }
     by_family = family;
-    qsort(a, n, sizeof *a, cmp_axis);
+    xf_score_sort(a, n, sizeof *a, cmp_axis);
     return a;
 }
 
@@ -497,7 +497,7 @@ void xf_fig_common(const xf_tsset *set, const xf_scoreopts *o, const char *path)
                 rk[nr++].mean = s / (double)(e - r);
                 r = e;
             }
-            qsort(rk, nr, sizeof *rk, cmp_ranked);
+            xf_score_sort(rk, nr, sizeof *rk, cmp_ranked);
             ntop[m] = nr < top ? nr : top;
             tops[m] = xcalloc(ntop[m] + 1, sizeof **tops);
             for (size_t r = 0; r < ntop[m]; r++) {
@@ -510,7 +510,7 @@ void xf_fig_common(const xf_tsset *set, const xf_scoreopts *o, const char *path)
             }
             free(rk);
         }
-        qsort(cm, ncm, sizeof *cm, cmp_common);
+        xf_score_sort(cm, ncm, sizeof *cm, cmp_common);
         size_t nall = 0;
         for (size_t c = 0; c < ncm; c++) nall += cm[c].ntasks == nm;
         xf_plot_printf(p, "$T%zu << EOD\n", pi);

@@ -37,7 +37,7 @@ void xf_langmeta_read(xf_langmeta *m, const char *path, const char *col)
         m->l[m->n++].seen = f[0] == '1';
     }
     xf_tsv_close(t);
-    qsort(m->l, m->n, sizeof *m->l, cmp_lang);
+    xf_score_sort(m->l, m->n, sizeof *m->l, cmp_lang);
     for (size_t i = 1; i < m->n; i++)
         if (!strcmp(m->l[i].iso, m->l[i - 1].iso)) die("%s: language '%s' is listed twice", path, m->l[i].iso);
 }

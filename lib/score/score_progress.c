@@ -86,12 +86,12 @@ void xf_score_progress(const xf_tsset *set, const xf_scoreopts *o, xf_zout *z, c
         }
         x->mean = xf_mean(v, x->n);
         x->std = xf_std(v, x->n);
-        qsort(rp, x->n, sizeof *rp, cmp_desc);
+        xf_score_sort(rp, x->n, sizeof *rp, cmp_desc);
         x->top = list_targets(rp, x->n, take, 0);
         x->bottom = list_targets(rp, x->n, take, 1);
         i = j;
     }
-    qsort(c, nc, sizeof *c, cmp_cell);
+    xf_score_sort(c, nc, sizeof *c, cmp_cell);
     xf_tsv_header(z, prog_cols, sizeof prog_cols / sizeof prog_cols[0]);
     for (size_t k = 0; k < nc; k++) {
         const xf_tsrow *f = c[k].first;

@@ -87,7 +87,7 @@ void xf_score_rank(const xf_tsset *set, const xf_scoreopts *o, xf_zout *z, const
         size_t j = xf_tss_group_end(set, i);
         agg *a;
         size_t na = aggregate(set, i, j, &a);
-        qsort(a, na, sizeof *a, cmp_by_mean);
+        xf_score_sort(a, na, sizeof *a, cmp_by_mean);
         size_t shown = o->top > 0 && (size_t)o->top < na ? (size_t)o->top : na;
         for (size_t k = 0; k < shown; k++) {
             xf_tss_put_group(z, &set->rows[i]);
@@ -158,7 +158,7 @@ void xf_score_variance(const xf_tsset *set, const xf_scoreopts *o, xf_zout *z)
             if (set->rows[k].ts == worst[t]) a[ai].nmin++;
         }
         double need = o->extreme_share * (double)ncompared;
-        qsort(a, na, sizeof *a, cmp_by_var);
+        xf_score_sort(a, na, sizeof *a, cmp_by_var);
         for (size_t k = 0; k < na; k++) {
             int plus = ncompared && a[k].nmax >= need && a[k].nmax > 0;
             int minus = ncompared && a[k].nmin >= need && a[k].nmin > 0;

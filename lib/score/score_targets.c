@@ -46,7 +46,7 @@ void xf_score_targets(const xf_tsset *set, const xf_scoreopts *o, xf_zout *z, co
             if (set->rows[k].ts > 0) x->npos++;
             if (set->rows[k].ts < 0) x->nneg++;
         }
-        qsort(r, ntg, sizeof *r, cmp_recv);
+        xf_score_sort(r, ntg, sizeof *r, cmp_recv);
         for (size_t t = 0; t < ntg; t++) {
             double pos = 100.0 * r[t].npos / r[t].n, neg = 100.0 * r[t].nneg / r[t].n;
             const char *cls = r[t].npos == r[t].n ? "universal" : r[t].npos == 0 ? "never" : "-";

@@ -77,8 +77,8 @@ size_t xf_tss_compute(const xf_evalset *set, const xf_tsopts *o, xf_tsset *out)
         if (r->setting == XF_SET_MLM) mlm[nm++] = r;
         else if (r->setting == XF_SET_BASE) base[nb++] = r;
     }
-    qsort(mlm, nm, sizeof *mlm, cmp_mlm);
-    qsort(base, nb, sizeof *base, cmp_base);
+    xf_score_sort(mlm, nm, sizeof *mlm, cmp_mlm);
+    xf_score_sort(base, nb, sizeof *base, cmp_base);
 
     size_t n_missing_runs = 0, n_no_base = 0, n_zero_base = 0;
     double *vals = xmalloc(xmul(nm + 1, sizeof *vals));
@@ -89,7 +89,7 @@ size_t xf_tss_compute(const xf_evalset *set, const xf_tsopts *o, xf_tsset *out)
         /* Expected runs of this experiment: every run seen on any target. */
         size_t nr = 0;
         for (size_t k = i; k < j; k++) runs[nr++] = mlm[k]->run;
-        qsort(runs, nr, sizeof *runs, cmp_long);
+        xf_score_sort(runs, nr, sizeof *runs, cmp_long);
         size_t nexp = 0;
         for (size_t k = 0; k < nr; k++)
             if (!nexp || runs[nexp - 1] != runs[k]) runs[nexp++] = runs[k];
@@ -265,7 +265,7 @@ static int cmp_ts(const void *pa, const void *pb)
 
 void xf_tsset_sort_check(xf_tsset *set)
 {
-    qsort(set->rows, set->n, sizeof *set->rows, cmp_ts);
+    xf_score_sort(set->rows, set->n, sizeof *set->rows, cmp_ts);
     for (size_t i = 1; i < set->n; i++) {
         const xf_tsrow *a = &set->rows[i - 1], *b = &set->rows[i];
         if (a->model == b->model && a->task == b->task && a->metric == b->metric &&
@@ -325,7 +325,7 @@ size_t xf_tss_distinct(const xf_tsset *set, size_t i, size_t j, int field, const
     const char **l = xmalloc(xmul(j - i + 1, sizeof *l));
     size_t n = 0;
     for (size_t k = i; k < j; k++) l[n++] = field ? set->rows[k].target : set->rows[k].transfer;
-    qsort(l, n, sizeof *l, cmp_strp);
+    xf_score_sort(l, n, sizeof *l, cmp_strp);
     size_t m = 0;
     for (size_t k = 0; k < n; k++)
         if (!m || l[m - 1] != l[k]) l[m++] = l[k];

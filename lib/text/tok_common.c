@@ -1,14 +1,14 @@
-/* tok_common.c — what WordPiece and Unigram share: token lists, the piece
- * map, loading dispatch, added-token splitting, normalisation and decoding
- * entry points, and the UTF-8 / aligned-string helpers.  See tokenizer.h
- * and tok_internal.h.
+/* tok_common.c — the helpers below every tokenizer: token lists, the piece
+ * map, aligned strings, UTF-8, the tokenizer object and its added tokens,
+ * accessors, output buffers.  It calls no tokenizer implementation (those
+ * call it; tokenizer.c dispatches to them).  See tok_internal.h.
  */
 #define _GNU_SOURCE
 #include "tok_internal.h"
 #include "util.h"
 
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/types.h>
 #include <utf8proc.h>
 
 /* ---- token lists ---- */
@@ -265,6 +265,7 @@ xf_tokenizer *tok_alloc(xf_tok_kind kind, char **pieces, size_t n, const char *s
     tk->sp = (xf_tok_special){-1, -1, -1, -1, -1};
     tk->max_word_chars = 100;
     tok_map_init(&tk->map, n);
+    tok_map_init(&tk->added_map, 16);
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(pieces[i]);
         /* a duplicated piece maps to its last id, as HF's vocab dicts do */
@@ -275,26 +276,49 @@ xf_tokenizer *tok_alloc(xf_tok_kind kind, char **pieces, size_t n, const char *s
     return tk;
 }
 
+/* The index k in added_id of the added token ID, or -1. */
+static ssize_t added_index(const xf_tokenizer *tk, int32_t id)
+{
+    int32_t k;
+    const char *p = tk->pieces[id];
+    if (!tok_map_get(&tk->added_map, p, strlen(p), &k) || k < 0 || tk->added_id[k] != id)
+        return -1;
+    return k;
+}
+
 void tok_add_added(xf_tokenizer *tk, int32_t id)
 {
     if (id < 0 || (size_t)id >= tk->n || !tk->pieces[id][0])
         return;
-    for (size_t i = 0; i < tk->n_added; i++)
-        if (tk->added_id[i] == id)
-            return;
-    tk->added_id = xrealloc(tk->added_id, (tk->n_added + 1) * sizeof *tk->added_id);
-    tk->added_strip = xrealloc(tk->added_strip, tk->n_added + 1);
+    const char *p = tk->pieces[id];
+    size_t l = strlen(p);
+    int32_t k;
+    /* already added (the same text under another id: the first one wins,
+     * as the longest-match scan always did) */
+    if (tok_map_get(&tk->added_map, p, l, &k) && k >= 0)
+        return;
+    if (tk->n_added >= INT32_MAX)
+        die("%s: too many added tokens", tk->source ? tk->source : "tokenizer");
+    size_t n = tk->n_added + 1;
+    tk->added_id = xrealloc(tk->added_id, xmul(n, sizeof *tk->added_id));
+    tk->added_strip = xrealloc(tk->added_strip, n);
     tk->added_strip[tk->n_added] = 0;
-    tk->added_id[tk->n_added++] = id;
-    tk->added_first[(uint8_t)tk->pieces[id][0]] = 1;
+    tk->added_id[tk->n_added] = id;
+    for (size_t j = 1; j < l; j++)
+        tok_map_put(&tk->added_map, p, j, -1);   /* keeps a full token's index */
+    *tok_map_put(&tk->added_map, p, l, (int32_t)tk->n_added) = (int32_t)tk->n_added;
+    tk->n_added = n;
+    tk->added_first[(uint8_t)p[0]] = 1;
     tk->special[id] = 1;
 }
 
 void tok_set_added_strip(xf_tokenizer *tk, int32_t id, int lstrip, int rstrip)
 {
-    for (size_t i = 0; i < tk->n_added; i++)
-        if (tk->added_id[i] == id)
-            tk->added_strip[i] = (uint8_t)((lstrip ? 1 : 0) | (rstrip ? 2 : 0));
+    if (id < 0 || (size_t)id >= tk->n)
+        return;
+    ssize_t k = added_index(tk, id);
+    if (k >= 0)
+        tk->added_strip[k] = (uint8_t)((lstrip ? 1 : 0) | (rstrip ? 2 : 0));
 }
 
 void tok_finish_specials(xf_tokenizer *tk)
@@ -303,73 +327,6 @@ void tok_finish_specials(xf_tokenizer *tk)
     for (size_t i = 0; i < sizeof slots / sizeof *slots; i++)
         if (*slots[i] >= 0)
             tok_add_added(tk, *slots[i]);
-}
-
-xf_tokenizer *xf_tok_wordpiece_new(const char *const *pieces, size_t n, int lowercase)
-{
-    char **own = xmalloc(xmul(n ? n : 1, sizeof *own));
-    for (size_t i = 0; i < n; i++)
-        own[i] = xstrdup(pieces[i]);
-    xf_tokenizer *tk = tok_alloc(XF_TOK_WORDPIECE, own, n, NULL);
-    tk->lowercase = lowercase;
-    char what[64];
-    snprintf(what, sizeof what, "WordPiece vocabulary of %zu pieces", n);
-    tok_wordpiece_specials(tk, what);
-    return tk;
-}
-
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
-static int file_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-xf_tokenizer *xf_tok_load(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        die_errno("%s", path);
-    if (S_ISDIR(st.st_mode)) {
-        size_t l = strlen(path) + 32;
-        char *p = xmalloc(l);
-        xf_tokenizer *tk = NULL;
-        snprintf(p, l, "%s/tokenizer.json", path);
-        if (file_exists(p))
-            tk = tok_json_load(p);
-        if (!tk) {
-            snprintf(p, l, "%s/vocab.txt", path);
-            if (!file_exists(p))
-                die("%s: no tokenizer.json or vocab.txt in this folder", path);
-            tk = tok_wordpiece_load_vocab(p);
-        }
-        free(p);
-        return tk;
-    }
-    if (has_suffix(path, ".json") || has_suffix(path, ".json.zst"))
-        return tok_json_load(path);
-    return tok_wordpiece_load_vocab(path);
-}
-
-void xf_tok_free(xf_tokenizer *tk)
-{
-    if (!tk)
-        return;
-    for (size_t i = 0; i < tk->n; i++)
-        free(tk->pieces[i]);
-    free(tk->pieces);
-    tok_map_free(&tk->map);
-    free(tk->source);
-    free(tk->added_id);
-    free(tk->added_strip);
-    free(tk->special);
-    tok_unigram_free(tk->ug);
-    free(tk);
 }
 
 /* ---- accessors ---- */
@@ -398,129 +355,9 @@ int xf_tok_is_special(const xf_tokenizer *tk, int32_t id)
     return id >= 0 && (size_t)id < tk->n && tk->special[id];
 }
 
-/* ---- encoding: added tokens first, then the model on each gap ---- */
+/* ---- output buffers (decoding) ---- */
 
-/* Length of the longest added token at TEXT[0..len), its id in *id and
- * its strip flags in *strip. */
-static size_t match_added(const xf_tokenizer *tk, const char *text, size_t len, int32_t *id,
-                          int *strip)
-{
-    size_t best = 0;
-    for (size_t k = 0; k < tk->n_added; k++) {
-        const char *p = tk->pieces[tk->added_id[k]];
-        size_t l = strlen(p);
-        if (l > best && l <= len && memcmp(p, text, l) == 0) {
-            best = l;
-            *id = tk->added_id[k];
-            *strip = tk->added_strip[k];
-        }
-    }
-    return best;
-}
-
-static int ascii_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-typedef void (*seg_fn)(const xf_tokenizer *tk, const char *text, size_t len, int32_t base,
-                       void *ctx);
-
-/* Calls SEG on each stretch between added tokens and ADDED on each match. */
-static void split_added(const xf_tokenizer *tk, const char *text, size_t len, seg_fn seg,
-                        void (*added)(const xf_tokenizer *, int32_t, int32_t, int32_t, void *),
-                        void *ctx)
-{
-    size_t start = 0, i = 0;
-    while (i < len) {
-        if (tk->added_first[(uint8_t)text[i]]) {
-            int32_t id = -1;
-            int strip = 0;
-            size_t l = match_added(tk, text + i, len - i, &id, &strip);
-            if (l) {
-                size_t a = i, b = i + l;
-                while ((strip & 1) && a > start && ascii_space(text[a - 1]))
-                    a--;
-                while ((strip & 2) && b < len && ascii_space(text[b]))
-                    b++;
-                if (a > start)
-                    seg(tk, text + start, a - start, (int32_t)start, ctx);
-                added(tk, id, (int32_t)a, (int32_t)b, ctx);
-                i = b;
-                start = i;
-                continue;
-            }
-        }
-        i++;
-    }
-    if (len > start)
-        seg(tk, text + start, len - start, (int32_t)start, ctx);
-}
-
-static void enc_seg(const xf_tokenizer *tk, const char *text, size_t len, int32_t base, void *ctx)
-{
-    if (tk->kind == XF_TOK_WORDPIECE)
-        tok_wordpiece_encode_seg(tk, text, len, base, ctx);
-    else
-        tok_unigram_encode_seg(tk, text, len, base, ctx);
-}
-
-static void enc_added(const xf_tokenizer *tk, int32_t id, int32_t s, int32_t e, void *ctx)
-{
-    xf_tokens_push(ctx, id, s, e);
-}
-
-size_t xf_tok_encode(const xf_tokenizer *tk, const char *text, size_t len, xf_tokens *out)
-{
-    size_t n0 = out->n;
-    split_added(tk, text, len, enc_seg, enc_added, out);
-    return out->n - n0;
-}
-
-size_t xf_tok_encode_word(const xf_tokenizer *tk, const char *word, size_t len, xf_tokens *out)
-{
-    /* A pre-split word is its own sequence: WordPiece still splits
-     * punctuation inside it, Metaspace gives it the "▁" prefix. */
-    return xf_tok_encode(tk, word, len, out);
-}
-
-static void norm_seg(const xf_tokenizer *tk, const char *text, size_t len, int32_t base, void *ctx)
-{
-    tok_nstr ns = {0};
-    if (tk->kind == XF_TOK_WORDPIECE)
-        tok_wordpiece_normalize(tk, text, len, base, &ns);
-    else
-        tok_unigram_normalize(tk, text, len, base, &ns);
-    tok_nstr *acc = ctx;
-    nstr_reserve(acc, ns.n);
-    memcpy(acc->s + acc->n, ns.s, ns.n);
-    acc->n += ns.n;
-    acc->s[acc->n] = 0;
-    nstr_free(&ns);
-}
-
-static void norm_added(const xf_tokenizer *tk, int32_t id, int32_t s, int32_t e, void *ctx)
-{
-    tok_nstr *acc = ctx;
-    const char *p = tk->pieces[id];
-    nstr_push(acc, p, strlen(p), s, e);
-}
-
-char *xf_tok_normalize(const xf_tokenizer *tk, const char *text, size_t len)
-{
-    tok_nstr acc = {0};
-    nstr_reserve(&acc, len);
-    acc.s[0] = 0;
-    split_added(tk, text, len, norm_seg, norm_added, &acc);
-    char *s = acc.s;
-    free(acc.os);
-    free(acc.oe);
-    return s;
-}
-
-/* ---- decoding ---- */
-
-static void buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+void tok_buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
     if (*len + n + 1 > *cap) {
         size_t c = *cap ? *cap : 64;
@@ -532,60 +369,4 @@ static void buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t 
     memcpy(*buf + *len, s, n);
     *len += n;
     (*buf)[*len] = 0;
-}
-
-void tok_wordpiece_decode(const xf_tokenizer *tk, const int32_t *ids, size_t n,
-                          int skip_special, char **buf, size_t *blen, size_t *bcap)
-{
-    /* HF's WordPiece decoder without clean-up: pieces joined by spaces,
-     * "##" continuations glued to the previous piece. */
-    int first = 1;
-    for (size_t i = 0; i < n; i++) {
-        const char *p = xf_tok_piece(tk, ids[i]);
-        if (!p)
-            die("decode: token id %d out of range (vocabulary of %zu)", ids[i], tk->n);
-        if (skip_special && tk->special[ids[i]])
-            continue;
-        if (!first && strncmp(p, "##", 2) == 0)
-            p += 2;
-        else if (!first)
-            buf_put(buf, blen, bcap, " ", 1);
-        buf_put(buf, blen, bcap, p, strlen(p));
-        first = 0;
-    }
-}
-
-static void unigram_decode(const xf_tokenizer *tk, const int32_t *ids, size_t n,
-                           int skip_special, char **buf, size_t *blen, size_t *bcap)
-{
-    /* Metaspace decoder: "▁" -> " ", the leading space of the text dropped. */
-    for (size_t i = 0; i < n; i++) {
-        const char *p = xf_tok_piece(tk, ids[i]);
-        if (!p)
-            die("decode: token id %d out of range (vocabulary of %zu)", ids[i], tk->n);
-        if (skip_special && tk->special[ids[i]])
-            continue;
-        for (const char *q = p; *q;) {
-            if (strncmp(q, "\xe2\x96\x81", 3) == 0) {
-                if (*blen > 0)
-                    buf_put(buf, blen, bcap, " ", 1);
-                q += 3;
-            } else {
-                buf_put(buf, blen, bcap, q, 1);
-                q++;
-            }
-        }
-    }
-}
-
-char *xf_tok_decode(const xf_tokenizer *tk, const int32_t *ids, size_t n, int skip_special)
-{
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    buf_put(&buf, &len, &cap, "", 0);
-    if (tk->kind == XF_TOK_WORDPIECE)
-        tok_wordpiece_decode(tk, ids, n, skip_special, &buf, &len, &cap);
-    else
-        unigram_decode(tk, ids, n, skip_special, &buf, &len, &cap);
-    return buf;
 }

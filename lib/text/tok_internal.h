@@ -1,8 +1,12 @@
 /* tok_internal.h — shared internals of the tokenizers.
  * Not part of the public interface.
  *
- * Files: tok_common.c (shared), wordpiece.c, tok_json.c (tokenizer.json),
- * unigram.c, charsmap.c, wordpiece_learn.c.
+ * Files, each calling only downwards:
+ *   tokenizer.c        the public interface: loading, added tokens, dispatch
+ *   wordpiece.c, unigram.c, tok_json.c (tokenizer.json), wordpiece_learn.c
+ *                      the implementations
+ *   tok_common.c, charsmap.c
+ *                      helpers (maps, aligned strings, UTF-8, the object)
  *
  * Normalisation works on an aligned string (tok_nstr): the normalised bytes
  * plus, for every byte, the [start, end) byte range of the ORIGINAL text it
@@ -118,6 +122,9 @@ struct xf_tokenizer {
     int32_t *added_id;
     uint8_t *added_strip;       /* per added token: 1 lstrip, 2 rstrip */
     uint8_t added_first[256];   /* first bytes of added tokens */
+    tok_map added_map;          /* added token → its index k in added_id; each
+                                   proper byte prefix → -1 (longest match in
+                                   O(match length), not a scan of all) */
     uint8_t *special;           /* per id: 1 when special */
     /* WordPiece */
     int lowercase;
@@ -128,13 +135,15 @@ struct xf_tokenizer {
     tok_unigram *ug;
 };
 
-/* tok_common.c */
+/* tok_common.c (helpers) */
 xf_tokenizer *tok_alloc(xf_tok_kind kind, char **pieces, size_t n, const char *source);
 void tok_add_added(xf_tokenizer *tk, int32_t id);
 /* HF's lstrip / rstrip: the match also swallows whitespace on that side. */
 void tok_set_added_strip(xf_tokenizer *tk, int32_t id, int lstrip, int rstrip);
 void tok_finish_specials(xf_tokenizer *tk);
 void tok_push_span(const tok_nstr *ns, size_t a, size_t b, int32_t id, xf_tokens *out);
+/* Appends S[0..n) to the growing NUL-terminated *buf (*len used, *cap). */
+void tok_buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n);
 
 /* wordpiece.c */
 /* BERT's special pieces by name ([CLS] [SEP] [PAD] [MASK] [UNK]), then
@@ -161,5 +170,8 @@ void tok_unigram_normalize(const xf_tokenizer *tk, const char *text, size_t len,
                            int32_t base, tok_nstr *out);
 size_t tok_unigram_encode_seg(const xf_tokenizer *tk, const char *text, size_t len,
                               int32_t base, xf_tokens *out);
+/* Metaspace decoding: "▁" → " ", the text's leading space dropped. */
+void tok_unigram_decode(const xf_tokenizer *tk, const int32_t *ids, size_t n,
+                        int skip_special, char **buf, size_t *blen, size_t *bcap);
 
 #endif

@@ -193,22 +193,29 @@ static void add_pre(const char *path, tok_unigram *ug, json_t *p)
 
 /* ---- post-processor: which specials wrap a sequence ---- */
 
-static int32_t special_by_name(xf_tokenizer *tk, json_t *v)
+static int32_t special_by_name(const char *path, xf_tokenizer *tk, json_t *v, const char *what)
 {
-    /* ["</s>", 2] (Roberta/Bert processing) or a token string */
-    if (json_is_array(v) && json_array_size(v) == 2)
-        return (int32_t)json_integer_value(json_array_get(v, 1));
+    /* ["</s>", 2] (Roberta/Bert processing) or a token string; the id goes
+     * into every encoded row, so it must be a token of the vocabulary */
+    if (json_is_array(v) && json_array_size(v) == 2) {
+        json_t *jid = json_array_get(v, 1);
+        json_int_t id = json_integer_value(jid);
+        if (!json_is_integer(jid) || id < 0 || (size_t)id >= tk->n)
+            die("%s: post_processor %s: id %s is not a token id below the vocabulary size %zu", path,
+                what, json_is_integer(jid) ? json_dumps(jid, JSON_ENCODE_ANY) : "(not an integer)", tk->n);
+        return (int32_t)id;
+    }
     if (json_is_string(v))
         return xf_tok_id(tk, json_string_value(v));
     return -1;
 }
 
-static void parse_post(xf_tokenizer *tk, json_t *pp)
+static void parse_post(const char *path, xf_tokenizer *tk, json_t *pp)
 {
     const char *type = pp && !json_is_null(pp) ? jstr(pp, "type") : NULL;
     if (type && (strcmp(type, "RobertaProcessing") == 0 || strcmp(type, "BertProcessing") == 0)) {
-        int32_t cls = special_by_name(tk, json_object_get(pp, "cls"));
-        int32_t sep = special_by_name(tk, json_object_get(pp, "sep"));
+        int32_t cls = special_by_name(path, tk, json_object_get(pp, "cls"), "cls");
+        int32_t sep = special_by_name(path, tk, json_object_get(pp, "sep"), "sep");
         if (cls >= 0) tk->sp.cls = cls;
         if (sep >= 0) tk->sp.sep = sep;
         tk->pair_double_sep = strcmp(type, "RobertaProcessing") == 0;
@@ -285,7 +292,7 @@ static xf_tokenizer *load_wordpiece_json(const char *path, json_t *root, json_t 
     tk->sp.sep = xf_tok_id(tk, "[SEP]");
     tk->sp.pad = xf_tok_id(tk, "[PAD]");
     tk->sp.mask = xf_tok_id(tk, "[MASK]");
-    parse_post(tk, json_object_get(root, "post_processor"));
+    parse_post(path, tk, json_object_get(root, "post_processor"));
     tok_finish_specials(tk);
     return tk;
 }
@@ -353,16 +360,32 @@ xf_tokenizer *tok_json_load(const char *path)
         die("%s: Unigram model needs an unk_id inside the vocab", path);
     ug->unk_score = min_score - 10.0;
 
-    /* added tokens: ids past the model vocab extend the piece table */
+    /* added tokens: ids past the model vocab extend the piece table, as
+     * HF appends them one after the other: an id is below the model vocab
+     * size plus the number of added tokens (so the table is bounded by the
+     * file, not by an id in it), and no id is added twice */
     json_t *added = json_object_get(root, "added_tokens");
-    size_t n_all = n;
+    if (added && !json_is_array(added))
+        die("%s: \"added_tokens\" is not an array", path);
+    size_t n_all = n, n_added = json_array_size(added);
     size_t ai;
     json_t *a;
+    json_t *seen = json_object();
     json_array_foreach(added, ai, a) {
-        json_int_t id = json_integer_value(json_object_get(a, "id"));
-        if (id >= 0 && (size_t)id >= n_all)
+        json_t *jid = json_object_get(a, "id");
+        json_int_t id = json_integer_value(jid);
+        if (!json_is_integer(jid) || id < 0 || (size_t)id >= n + n_added)
+            die("%s: added token %zu: id is not an integer in [0, %zu) (model vocab %zu + %zu "
+                "added tokens)", path, ai, n + n_added, n, n_added);
+        char key[32];
+        snprintf(key, sizeof key, "%lld", (long long)id);
+        if (json_object_get(seen, key))
+            die("%s: added token %zu: id %lld appears twice", path, ai, (long long)id);
+        json_object_set_new(seen, key, json_true());
+        if ((size_t)id >= n_all)
             n_all = (size_t)id + 1;
     }
+    json_decref(seen);
     if (n_all > n) {
         pieces = xrealloc(pieces, xmul(n_all, sizeof *pieces));
         for (size_t i = n; i < n_all; i++)
@@ -393,7 +416,7 @@ xf_tokenizer *tok_json_load(const char *path)
     tk->sp.unk = ug->unk_id;
     tk->sp.pad = xf_tok_id(tk, "<pad>");
     tk->sp.mask = xf_tok_id(tk, "<mask>");
-    parse_post(tk, json_object_get(root, "post_processor"));
+    parse_post(path, tk, json_object_get(root, "post_processor"));
     if (tk->sp.cls < 0)
         tk->sp.cls = xf_tok_id(tk, "<s>");
     if (tk->sp.sep < 0)

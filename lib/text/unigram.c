@@ -399,3 +399,28 @@ size_t tok_unigram_encode_seg(const xf_tokenizer *tk, const char *text, size_t l
     nstr_free(&norm);
     return out->n - n0;
 }
+
+/* ---- decoding ---- */
+
+void tok_unigram_decode(const xf_tokenizer *tk, const int32_t *ids, size_t n,
+                           int skip_special, char **buf, size_t *blen, size_t *bcap)
+{
+    /* Metaspace decoder: "▁" -> " ", the leading space of the text dropped. */
+    for (size_t i = 0; i < n; i++) {
+        const char *p = xf_tok_piece(tk, ids[i]);
+        if (!p)
+            die("decode: token id %d out of range (vocabulary of %zu)", ids[i], tk->n);
+        if (skip_special && tk->special[ids[i]])
+            continue;
+        for (const char *q = p; *q;) {
+            if (strncmp(q, "\xe2\x96\x81", 3) == 0) {
+                if (*blen > 0)
+                    tok_buf_put(buf, blen, bcap, " ", 1);
+                q += 3;
+            } else {
+                tok_buf_put(buf, blen, bcap, q, 1);
+                q++;
+            }
+        }
+    }
+}

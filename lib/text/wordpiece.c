@@ -26,7 +26,8 @@
 
 /* ---- loading ---- */
 
-/* do_lower_case from DIR/tokenizer_config.json; -1 when absent. */
+/* do_lower_case from DIR/tokenizer_config.json; -1 when absent.  A value
+ * that is not a boolean ("yes") is an error, not silently cased. */
 static int config_lowercase(const char *vocab_path)
 {
     const char *slash = strrchr(vocab_path, '/');
@@ -45,6 +46,8 @@ static int config_lowercase(const char *vocab_path)
         if (!j)
             die("%s:%d: %s", p, err.line, err.text);
         json_t *v = json_object_get(j, "do_lower_case");
+        if (v && !json_is_null(v) && !json_is_boolean(v))
+            die("%s: key 'do_lower_case': not a boolean (true or false)", p);
         if (v && json_is_boolean(v))
             lc = json_is_true(v);
         json_decref(j);
@@ -71,6 +74,14 @@ xf_tokenizer *tok_wordpiece_load_vocab(const char *path)
             l--;
         if (memchr(txt + i, 0, l))
             die("%s:%zu: NUL byte in vocabulary", path, n + 1);
+        for (size_t k = 0; k < l;) {   /* HF reads vocab.txt as UTF-8 and fails otherwise */
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)txt + i + k,
+                                                  (utf8proc_ssize_t)(l - k), &cp);
+            if (r <= 0)
+                die("%s:%zu: invalid UTF-8 in vocabulary (byte %zu of the line)", path, n + 1, k + 1);
+            k += (size_t)r;
+        }
         if (n == cap)
             pieces = xrealloc(pieces, xmul(cap *= 2, sizeof *pieces));
         pieces[n] = xmalloc(l + 1);
@@ -114,11 +125,12 @@ static int is_control(int32_t c)
 {
     if (c == '\t' || c == '\n' || c == '\r')
         return 0;
-    /* Every C* category (Cc, Cf, Co, Cn, Cs), as the fast tokenizer's
-     * char::is_other(); Cs cannot occur in valid UTF-8. */
+    /* Cc, Cf, Co (and Cs, which cannot occur in valid UTF-8), as the fast
+     * tokenizer's char::is_other() (unicode_categories crate): unassigned
+     * code points (Cn) are not "other" there and stay in the text. */
     utf8proc_category_t k = utf8proc_category(c);
     return k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF || k == UTF8PROC_CATEGORY_CO ||
-           k == UTF8PROC_CATEGORY_CN || k == UTF8PROC_CATEGORY_CS;
+           k == UTF8PROC_CATEGORY_CS;
 }
 
 static int is_punct(int32_t c)
@@ -286,4 +298,27 @@ size_t tok_wordpiece_encode_seg(const xf_tokenizer *tk, const char *text, size_t
     free(c.buf);
     nstr_free(&ns);
     return out->n - n0;
+}
+
+/* ---- decoding ---- */
+
+void tok_wordpiece_decode(const xf_tokenizer *tk, const int32_t *ids, size_t n,
+                          int skip_special, char **buf, size_t *blen, size_t *bcap)
+{
+    /* HF's WordPiece decoder without clean-up: pieces joined by spaces,
+     * "##" continuations glued to the previous piece. */
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = xf_tok_piece(tk, ids[i]);
+        if (!p)
+            die("decode: token id %d out of range (vocabulary of %zu)", ids[i], tk->n);
+        if (skip_special && tk->special[ids[i]])
+            continue;
+        if (!first && strncmp(p, "##", 2) == 0)
+            p += 2;
+        else if (!first)
+            tok_buf_put(buf, blen, bcap, " ", 1);
+        tok_buf_put(buf, blen, bcap, p, strlen(p));
+        first = 0;
+    }
 }

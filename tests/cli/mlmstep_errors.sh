@@ -39,13 +39,103 @@ test ! -e out.log
 head -c 3000 good.xfts >trunc.xfts
 expect 1 "trunc\|truncated\|corrupt" xf-mlmstep --model trunc.xfts --steps 1 -o out.xfts ex.tsv
 expect 1 "truncated\|corrupt\|stdin" sh -c 'head -c 3000 good.xfts | xf-mlmstep --model - --tokenizer m/vocab.txt --steps 1 -o out.xfts ex.tsv'
-# out of memory at allocation: the size asked is named.  16 PB of weights
-# exceed any address space, so the allocation fails whatever the overcommit
-# policy (ASan builds: let malloc return NULL instead of aborting).
+# config sizes are bounded before anything is allocated from them (16 PB
+# of weights used to reach the allocator; 2^28 layers overflowed an int
+# table size; hidden_size 715827883 overflowed 3*hidden), and so is the
+# parameter count they imply, computed without overflow
 sed -e 's/"vocab_size": 100/"vocab_size": 2000000000/' \
     -e 's/"hidden_size": 32/"hidden_size": 2000000/' m/config.json >huge.json
-expect 1 "out of memory allocating [0-9]* bytes" env ASAN_OPTIONS=allocator_may_return_null=1 \
+expect 1 "huge.json: key 'vocab_size': 2000000000 is out of range" \
     xf-mlmstep --init huge.json --tokenizer m/vocab.txt --steps 1 -o out.xfts ex.tsv
+sed 's/"num_hidden_layers": 2/"num_hidden_layers": 268435456/' m/config.json >layers.json
+expect 1 "layers.json: key 'num_hidden_layers': 268435456 is out of range" \
+    xf-mlmstep --init layers.json --tokenizer m/vocab.txt --steps 1 -o out.xfts ex.tsv
+sed -e 's/"hidden_size": 32/"hidden_size": 715827884/' -e 's/"num_attention_heads": 2/"num_attention_heads": 1/' \
+    m/config.json >hidden.json
+expect 1 "hidden.json: key 'hidden_size': 715827884 is out of range" \
+    xf-mlmstep --init hidden.json --tokenizer m/vocab.txt --steps 1 -o out.xfts ex.tsv
+sed -e 's/"vocab_size": 100/"vocab_size": 16000000/' -e 's/"hidden_size": 32/"hidden_size": 65536/' \
+    -e 's/"intermediate_size": 64/"intermediate_size": 262144/' -e 's/"num_hidden_layers": 2/"num_hidden_layers": 1000/' \
+    m/config.json >params.json
+expect 1 "params.json: the sizes describe more than [0-9]* parameters" \
+    xf-mlmstep --init params.json --tokenizer m/vocab.txt --steps 1 -o out.xfts ex.tsv
+# a folder whose config names a million layers (within no bound: 1000 here)
+# fails on the first missing tensor before allocating the model
+mkdir -p deep && sed 's/"num_hidden_layers": 2/"num_hidden_layers": 1000/' m/config.json >deep/config.json
+xf-mlmstep --model good.xfts --steps 1 --hf-out hf2 ex.tsv 2>/dev/null
+cp hf2/model.safetensors hf2/vocab.txt deep/
+expect 1 "deep: tensor bert.encoder.layer.2.attention.self.query.weight is missing" \
+    xf-mlmstep --model deep --steps 1 -o out.xfts ex.tsv
+# NaN / infinite weights are refused at load, naming the file and the tensor
+/usr/bin/python3 - hf2/model.safetensors nan/model.safetensors <<'PY'
+import json, struct, sys, os
+src, dst = sys.argv[1], sys.argv[2]
+b = bytearray(open(src, "rb").read())
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+off = h["bert.encoder.layer.1.output.dense.weight"]["data_offsets"][0]
+b[8 + n + off + 4 * 5:8 + n + off + 4 * 6] = struct.pack("<f", float("nan"))
+os.makedirs(os.path.dirname(dst), exist_ok=True)
+open(dst, "wb").write(b)
+PY
+cp hf2/config.json hf2/vocab.txt nan/
+expect 1 "nan: tensor bert.encoder.layer.1.output.dense.weight: element 5 is NaN" \
+    xf-mlmstep --model nan --steps 1 -o out.xfts ex.tsv
+# tensors no parameter takes are named in one warning with their count
+cp -r hf2 extra
+/usr/bin/python3 - hf2/model.safetensors extra/model.safetensors <<'PY'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n]); data = b[8 + n:]
+end = len(data)
+for i in range(3):
+    h["bert.encoder.layer.%d.extra.weight" % (7 + i)] = {"dtype": "F32", "shape": [1], "data_offsets": [end, end + 4]}
+    end += 4
+hb = json.dumps(h).encode()
+hb += b" " * (-len(hb) % 8)
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(hb)) + hb + data + b"\0" * 12)
+PY
+xf-mlmstep --model extra --steps 1 -o ok.xfts ex.tsv 2>err
+[ "$(grep -c 'extra: 3 tensors the model does not use are ignored' err)" = 1 ] || { echo "unused tensors:"; cat err; exit 1; }
+xf-mlmstep --model hf2 --steps 1 -o ok.xfts ex.tsv 2>err
+! grep -q "does not use" err || { echo "spurious unused warning"; cat err; exit 1; }
+rm -f ok.xfts
+# a resume checkpoint's settings obey the command line's rules
+xf-mlmstep --model good.xfts --steps 2 --batch 4 --save-at 1 --save-prefix ck -o ok.xfts ex.tsv
+rm -f ok.xfts
+# tamper KEY VALUE: ck.step1 with HEAD mlm_state KEY set to VALUE (JSON) → bad.xfts
+tamper() {
+    zstd -q -d -c ck.step1 >raw
+    /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, struct, sys
+b = open("raw", "rb").read()
+n = struct.unpack("<Q", b[12:20])[0]
+h = json.loads(b[20:20 + n])
+h["mlm_state"][sys.argv[1]] = json.loads(sys.argv[2])
+hb = json.dumps(h).encode()
+open("raw2", "wb").write(b[:12] + struct.pack("<Q", len(hb)) + hb + b[20 + n:])
+PY
+    zstd -q -f raw2 -o bad.xfts
+}
+tamper batch 0
+expect 1 "bad.xfts: HEAD mlm_state: key 'batch': 0 is not an integer in \[1, 4096\]" \
+    xf-mlmstep --resume bad.xfts -o out.xfts ex.tsv
+tamper batch 1099511627776
+expect 1 "bad.xfts: HEAD mlm_state: key 'batch'" xf-mlmstep --resume bad.xfts -o out.xfts ex.tsv
+tamper steps 4611686018427387904
+expect 1 "bad.xfts: HEAD mlm_state: key 'steps'" xf-mlmstep --resume bad.xfts -o out.xfts ex.tsv
+tamper mlm_probability 2
+expect 1 "bad.xfts: HEAD mlm_state: --mlm-probability must lie in (0,1\]" \
+    xf-mlmstep --resume bad.xfts -o out.xfts ex.tsv
+tamper seq 0
+expect 1 "bad.xfts: HEAD mlm_state: key 'seq'" xf-mlmstep --resume bad.xfts -o out.xfts ex.tsv
+tamper clip -1
+expect 1 "bad.xfts: HEAD mlm_state: --clip and --weight-decay must be >= 0" \
+    xf-mlmstep --resume bad.xfts -o out.xfts ex.tsv
+tamper batch 4   # the untampered value: resumes
+xf-mlmstep --resume bad.xfts -o ok.xfts ex.tsv 2>err || { echo "resume of an intact checkpoint:"; cat err; exit 1; }
+rm -f ok.xfts
 # an activation the encoder does not implement
 sed 's/"gelu"/"gelu_new"/' m/config.json >act.json
 expect 1 "hidden_act 'gelu_new' is not supported" \

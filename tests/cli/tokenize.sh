@@ -110,6 +110,11 @@ same want got "--text-from-conllu"
 # --lowercase and --normalize
 printf 'The CATS Sát\n' > up.txt
 [ "$(xf-tokenize -t vocab.txt --normalize --lowercase up.txt)" = "the cats sat" ] || fail "--normalize --lowercase"
+# an unassigned code point (U+0378, Cn) is kept, as HF's BertNormalizer keeps
+# it: "ca\u0378t" is one word without a piece (not "cat"), [CLS] [UNK] [SEP]
+printf 'ca\xcd\xb8t\n' > cn.txt
+xf-tokenize -t vocab.txt --task mlm --lang xyz --line-by-line cn.txt | tail -n +2 | cut -f4 > got
+[ "$(cat got)" = "2 1 3" ] || fail "unassigned code point: $(cat got)"
 xf-tokenize -t vocab.txt --task mlm --lang xyz --line-by-line --lowercase up.txt | tail -n +2 | cut -f4 > got
 echo '2 5 6 10 7 3' > want
 same want got "--lowercase encode"

@@ -74,4 +74,18 @@ expect_fail 1 "in/lab.ex:2: column 'labels': unknown pos label 'DETX'" -t vocab.
 expect_fail 1 'in/ok.conllu:1: expected 11 columns' -t vocab.txt --decode in/ok.conllu
 head -c 20 <(zstd -c in/ex.tsv) > in/trunc.zst
 expect_fail 1 'in/trunc.zst' -t vocab.txt --decode in/trunc.zst
+
+# a zstd bomb (a few KB → one 256 MB line) stops at the documented line
+# limit (16 MiB) with a clear error, instead of taking 2.6 GB; the memory
+# bound is generous (the limit keeps it near 200 MB)
+{ echo 'the cat'; head -c 268435456 /dev/zero | tr '\0' a; echo; } | zstd -q -1 > in/bomb.txt.zst
+[ "$(stat -c %s in/bomb.txt.zst)" -lt 100000 ]
+expect_fail 1 'in/bomb.txt.zst:2: line longer than 16 MiB' -t vocab.txt --task mlm --lang xyz in/bomb.txt.zst
+rc=0
+/usr/bin/time -f %M -o in/rss xf-tokenize -t vocab.txt --task mlm --lang xyz -o out.tsv in/bomb.txt.zst 2>/dev/null || rc=$?
+[ "$rc" -eq 1 ] && [ "$(tail -n 1 in/rss)" -lt 800000 ] || { echo "FAIL: bomb: exit $rc, max RSS $(tail -n 1 in/rss) KB"; exit 1; }
+# the same limit holds for streams (an example stream row)
+{ printf 'lang\tid\ttask\tids\ttypes\twords\tlabels\theads\trels\toffsets\textra\n'
+  head -c 17000000 /dev/zero | tr '\0' 1; echo; } | zstd -q -1 > in/long.ex.zst
+expect_fail 1 'in/long.ex.zst:2: line longer than 16 MiB' -t vocab.txt --decode in/long.ex.zst
 echo ok

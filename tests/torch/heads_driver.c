@@ -172,7 +172,7 @@ static void heads_case(void)
         DUMPF("bi_g_wa", bh.g_wa, H + 1, H, 0); DUMPF("bi_g_wr", bh.g_wr, R, H + 1, H + 1);
         float arc[5 * 5];
         int32_t ph[4], pr[4];
-        xf_biaffine_head_predict(&bh, hid, &s[0], XF_DECODE_GREEDY, 0, ph, pr, arc);
+        xf_biaffine_head_predict(&bh, hid, &s[0], XF_DECODE_GREEDY, ph, pr, arc);
         DUMPF("bi_arc1", arc, 5, 5, 0); DUMPI("bi_pred_heads1", ph, 4, 0, 0); DUMPI("bi_pred_rels1", pr, 4, 0, 0);
     }
 }

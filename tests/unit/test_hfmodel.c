@@ -280,7 +280,8 @@ Test(hfmodel, roberta_prefix_and_untied_decoder)
     add(s, "lm_head.layer_norm.weight", XF_F32, 4, 0, 1);
     make_folder("r",
                 "{\"model_type\":\"xlm-roberta\",\"vocab_size\":5,\"hidden_size\":4,\"num_hidden_layers\":1,"
-                "\"num_attention_heads\":1,\"intermediate_size\":8,\"max_position_embeddings\":18}",
+                "\"num_attention_heads\":1,\"intermediate_size\":8,\"max_position_embeddings\":18,"
+                "\"tie_word_embeddings\":false}",
                 s);
     xf_tset_free(s);
     xf_config cfg;
@@ -374,4 +375,66 @@ Test(hfmodel, embedding_shape_mismatch, .exit_code = 1)
     make_folder("w", BERT_CONFIG, s);
     xf_config cfg;
     xf_model_load(path_in("w"), &cfg);
+}
+
+/* HF ties the decoder by the config (tie_word_embeddings, default true)
+ * whether or not the checkpoint stores it; a stored copy that differs is
+ * overwritten by the tie, and xf says so. */
+static void load_stored_decoder(void *ctx)
+{
+    xf_config cfg;
+    xf_tensorset *m = xf_model_load(ctx, &cfg);
+    if (!xf_model_decoder_tied(m, &cfg)) exit(3);
+    if (xf_tset_get(m, "cls.predictions.decoder.weight")) exit(4);
+    if (!xf_tset_get(m, "bert.embeddings.word_embeddings.weight")) exit(5);
+    xf_tset_free(m);
+    xf_config_free(&cfg);
+    fflush(stderr);   /* the child leaves through _exit */
+}
+
+static void stored_decoder_case(const char *name, const char *config, float dec_fill, int warns)
+{
+    xf_tensorset *s = xf_tset_new();
+    add(s, "bert.embeddings.word_embeddings.weight", XF_F32, 5, 4, 0);
+    add(s, "cls.predictions.decoder.weight", XF_F32, 5, 4, dec_fill);
+    make_folder(name, config, s);
+    xf_tset_free(s);
+    char err[64];
+    snprintf(err, sizeof err, "%s.err", name);
+    int st = run_in_child(load_stored_decoder, path_in(name), path_in(err));
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit %d", name, WEXITSTATUS(st));
+    size_t n;
+    char *msg = xf_read_file(path_in(err), &n);
+    int has = strstr(msg, "cls.predictions.decoder.weight: differs from the word embeddings") != NULL;
+    cr_assert_eq(has, warns, "%s: stderr '%s'", name, msg);
+    free(msg);
+}
+
+Test(hfmodel, stored_decoder_is_tied_by_config)
+{
+    stored_decoder_case("same", BERT_CONFIG, 0, 0);
+    stored_decoder_case("differs", BERT_CONFIG, 7, 1);
+    char cfg[1024];
+    snprintf(cfg, sizeof cfg, "%.*s,\"tie_word_embeddings\":true}", (int)strlen(BERT_CONFIG) - 1, BERT_CONFIG);
+    stored_decoder_case("explicit", cfg, 7, 1);
+    /* false unties: the stored decoder stays a parameter of its own */
+    snprintf(cfg, sizeof cfg, "%.*s,\"tie_word_embeddings\":false}", (int)strlen(BERT_CONFIG) - 1, BERT_CONFIG);
+    xf_tensorset *s = xf_tset_new();
+    add(s, "bert.embeddings.word_embeddings.weight", XF_F32, 5, 4, 0);
+    add(s, "cls.predictions.decoder.weight", XF_F32, 5, 4, 7);
+    make_folder("untied", cfg, s);
+    xf_tset_free(s);
+    xf_config c;
+    xf_tensorset *m = xf_model_load(path_in("untied"), &c);
+    cr_assert_not(xf_model_decoder_tied(m, &c));
+    cr_assert_eq(((float *)xf_tset_get(m, "cls.predictions.decoder.weight")->data)[0], 7.0f);
+    xf_tset_free(m);
+    xf_config_free(&c);
+    snprintf(cfg, sizeof cfg, "%.*s,\"tie_word_embeddings\":\"yes\"}", (int)strlen(BERT_CONFIG) - 1, BERT_CONFIG);
+    s = xf_tset_new();
+    add(s, "bert.embeddings.word_embeddings.weight", XF_F32, 5, 4, 0);
+    make_folder("badtie", cfg, s);
+    xf_tset_free(s);
+    int st = run_in_child(load_stored_decoder, path_in("badtie"), NULL);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
 }

@@ -205,6 +205,20 @@ Test(metrics, squad_normalize_unicode)
     expect_norm("\xce\x91\xce\x98\xce\x97\xce\x9d\xce\x91", "\xce\xb1\xce\xb8\xce\xb7\xce\xbd\xce\xb1"); /* ΑΘΗΝΑ → αθηνα */
 }
 
+/* str.lower() is the full mapping (values from CPython 3.11) */
+Test(metrics, squad_normalize_python_lower)
+{
+    expect_norm("\xce\x9f\xce\x94\xce\x9f\xce\xa3", "\xce\xbf\xce\xb4\xce\xbf\xcf\x82");          /* ΟΔΟΣ → οδος (final ς) */
+    expect_norm("\xce\x9f\xce\x94\xce\x9f\xce\xa3.", "\xce\xbf\xce\xb4\xce\xbf\xcf\x82");         /* '.' is case-ignorable */
+    expect_norm("\xce\xa3\xce\x91", "\xcf\x83\xce\xb1");                                      /* ΣΑ → σα */
+    expect_norm("\xce\xa3", "\xcf\x83");                                                      /* Σ alone → σ */
+    expect_norm("\xce\x9f\xce\xa3'\xce\x91", "\xce\xbf\xcf\x83\xce\xb1");  /* ΟΣ'Α: a cased letter follows → σ; ' then removed */
+    expect_norm("A\xce\xa3\xcc\x81 b", "a\xcf\x82\xcc\x81 b");                               /* combining acute skipped */
+    expect_norm("\xc4\xb0stanbul", "i\xcc\x87stanbul");                                     /* İ → i + U+0307 */
+    cr_assert_eq(xf_squad_exact("\xce\x9f\xce\x94\xce\x9f\xce\xa3", "\xce\xbf\xce\xb4\xce\xbf\xcf\x82"), 1);
+    NEAR(xf_squad_token_f1("\xce\x9f\xce\x94\xce\x9f\xce\xa3 x", "\xce\xbf\xce\xb4\xce\xbf\xcf\x82"), 2.0 / 3);
+}
+
 Test(metrics, squad_token_f1_and_em)
 {
     cr_assert_eq(xf_squad_exact("The Eiffel  Tower.", "eiffel tower"), 1);

@@ -442,3 +442,45 @@ Test(readers, default_seq)
     cr_assert_eq(xf_task_default_seq(XF_TASK_NLI), 128);
     cr_assert_eq(xf_task_default_seq(XF_TASK_QA), 384);
 }
+
+/* ---- CoNLL-U HEAD: range-checked, messages at the word's own line ---- */
+
+static void read_dep(void *ctx)
+{
+    start(XF_TASK_DEP, 0);
+    run(xf_read_conllu, ctx);
+}
+
+static void expect_conllu_error(const char *content, const char *want)
+{
+    char err[] = "/tmp/xf-test-rd-err-XXXXXX";
+    int fd = mkstemp(err);
+    cr_assert(fd >= 0);
+    close(fd);
+    int st = run_in_child(read_dep, (void *)content, err);
+    FILE *f = fopen(err, "r");
+    char msg[1024] = "";
+    if (f) {
+        size_t n = fread(msg, 1, sizeof msg - 1, f);
+        msg[n] = 0;
+        fclose(f);
+    }
+    unlink(err);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status %d", st);
+    cr_assert(strstr(msg, want), "message '%s' lacks '%s'", msg, want);
+}
+
+Test(readers, conllu_head_out_of_range)
+{
+    /* 4294967298 used to become 2 (a cast to int32), a huge value -1 */
+    expect_conllu_error("# sent_id = s\n1\tthe\tthe\tDET\t_\t_\t2\tdet\t_\t_\n"
+                        "2\tcat\tcat\tNOUN\t_\t_\t4294967298\troot\t_\t_\n",
+                        ":3: bad HEAD '4294967298'");
+    expect_conllu_error("# sent_id = s\n1\tthe\tthe\tDET\t_\t_\t99999999999999999999\tdet\t_\t_\n",
+                        ":2: bad HEAD '99999999999999999999'");
+    expect_conllu_error("1\tthe\tthe\tDET\t_\t_\t-1\tdet\t_\t_\n", ":1: bad HEAD '-1'");
+    /* beyond the sentence: the line of the word, not of the sentence */
+    expect_conllu_error("# sent_id = s\n1\tthe\tthe\tDET\t_\t_\t2\tdet\t_\t_\n"
+                        "2\tcat\tcat\tNOUN\t_\t_\t3\troot\t_\t_\n",
+                        ":3: word 2: HEAD 3 beyond the sentence's 2 words");
+}

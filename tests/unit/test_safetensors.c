@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "safetensors.h"
@@ -229,4 +230,30 @@ Test(safetensors, missing_file, .exit_code = 1)
 {
     cr_redirect_stderr();
     xf_safetensors_read(path_in("nope.safetensors"), NULL);
+}
+
+/* A safetensors header listing 200k tensors: the set is built with a hash
+ * index, not a linear lookup per insert (generous bound). */
+Test(safetensors, header_of_200k_tensors_is_fast, .timeout = 120)
+{
+    const int N = 200000;
+    xf_tensorset *s = xf_tset_new();
+    char nm[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(nm, sizeof nm, "t%d", i);
+        xf_tensor t = {.name = xstrdup(nm), .dtype = XF_F32, .ndim = 1, .shape = {0}};
+        t.data = xmalloc_aligned(64);
+        xf_tset_add(s, &t);
+    }
+    xf_safetensors_write(path_in("many.safetensors"), s, NULL);
+    xf_tset_free(s);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    s = xf_safetensors_read(path_in("many.safetensors"), NULL);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double dt = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
+    cr_assert_eq(s->n, (size_t)N);
+    cr_assert(xf_tset_get(s, "t123456"));
+    cr_assert(dt < 30, "reading 200k tensors took %.1f s", dt);
+    xf_tset_free(s);
 }

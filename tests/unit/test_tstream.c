@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tstream.h"
@@ -354,4 +355,87 @@ Test(tstream, duplicate_write, .exit_code = 1)
     float v = 1;
     xf_ts_write(w, "x", XF_F32, 0, NULL, &v);
     xf_ts_write(w, "x", XF_F32, 0, NULL, &v);
+}
+
+/* ---- the hash index of tensor sets ---- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void add_empty(xf_tensorset *s, const char *name)
+{
+    xf_tensor t = {.name = xstrdup(name), .dtype = XF_F32, .ndim = 1, .shape = {0}};
+    t.data = xmalloc_aligned(64);
+    xf_tset_add(s, &t);
+}
+
+Test(tstream, set_rename_remove_keep_lookups_right)
+{
+    xf_tensorset *s = xf_tset_new();
+    char nm[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(nm, sizeof nm, "t%d", i);
+        add_empty(s, nm);
+    }
+    for (int i = 0; i < 1000; i += 2) {   /* t0, t2, ... → r0, r2, ... */
+        snprintf(nm, sizeof nm, "r%d", i);
+        xf_tset_rename(s, (size_t)i, xstrdup(nm));
+    }
+    xf_tset_remove(s, 1);      /* t1 */
+    xf_tset_remove(s, 997);    /* entry 997 is now t998's old slot: r998 */
+    cr_assert_eq(s->n, 998);
+    for (int i = 0; i < 1000; i++) {
+        char t[32], r[32];
+        snprintf(t, sizeof t, "t%d", i);
+        snprintf(r, sizeof r, "r%d", i);
+        xf_tensor *a = xf_tset_get(s, t), *b = xf_tset_get(s, r);
+        int gone = i == 1 || i == 998;
+        if (gone) cr_assert(!a && !b, "%d should be gone", i);
+        else if (i % 2) cr_assert(a && !b && !strcmp(a->name, t), "%s", t);
+        else cr_assert(b && !a && !strcmp(b->name, r), "%s", r);
+    }
+    add_empty(s, "t1");
+    cr_assert_eq(xf_tset_get(s, "t1"), &s->t[s->n - 1]);
+    xf_tset_free(s);
+}
+
+static void rename_onto_existing(void *ctx)
+{
+    xf_tensorset *s = xf_tset_new();
+    add_empty(s, "a");
+    add_empty(s, "b");
+    xf_tset_rename(s, 0, xstrdup("b"));
+}
+
+Test(tstream, set_rename_onto_existing_dies)
+{
+    int st = run_in_child(rename_onto_existing, NULL, NULL);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+}
+
+/* A 200k-tensor stream of empty tensors (about 100 KB compressed) used to
+ * take minutes to load (a linear lookup per insert).  The bound is
+ * generous (a loaded 2-core machine takes about a second). */
+Test(tstream, set_of_200k_tensors_is_fast, .timeout = 120)
+{
+    const int N = 200000;
+    xf_tswriter *w = xf_ts_create(path_in("many"), "model", 1, NULL);
+    int64_t shape[1] = {0};
+    char nm[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(nm, sizeof nm, "t%d", i);
+        xf_ts_write(w, nm, XF_F32, 1, shape, NULL);
+    }
+    xf_ts_commit(w);
+    double t0 = now_s();
+    xf_tensorset *s = xf_tset_read_stream(path_in("many"));
+    double dt = now_s() - t0;
+    cr_assert_eq(s->n, (size_t)N);
+    cr_assert(xf_tset_get(s, "t199999") && xf_tset_get(s, "t0") && !xf_tset_get(s, "t200000"));
+    cr_assert(dt < 30, "reading 200k tensors took %.1f s", dt);
+    xf_tset_free(s);
 }

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* test_unigram.c — Unigram (tokenizer.json) rules: Viterbi ties, unk
  * fusion, Metaspace variants, the normalizer chain, specials and
  * templates; synthetic files with hand-computed paths plus the real t5,
@@ -6,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <jansson.h>
 
 #include "charsmap.h"
 #include "tokenizer.h"
 #include "util.h"
+#include "zio.h"
 #include "testutil.h"
 
 /* Writes JSON to a temp file and loads it. */
@@ -265,4 +268,101 @@ Test(unigram, metaspace_only_and_mask_lstrip)
     tk = load_json(json);
     CHECK_TOKENS(tk, "ab <mask>", 7, 4, 11);               /* "ab " -> ▁ab ▁ */
     xf_tok_free(tk);
+}
+
+/* ---- hostile tokenizer.json files ---- */
+
+static void load_ctx(void *ctx) { xf_tok_free(load_json(ctx)); }
+
+/* Loads JSON in a child: exit 1 with WANT in its message. */
+static void expect_load_error(const char *json, const char *want)
+{
+    char err[] = "/tmp/xf-test-unigram-err-XXXXXX";
+    int fd = mkstemp(err);
+    cr_assert(fd >= 0);
+    close(fd);
+    int st = run_in_child(load_ctx, (void *)json, err);
+    size_t n;
+    char *msg = xf_read_file(err, &n);
+    unlink(err);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status %d for %s", st, json);
+    cr_assert(strstr(msg, want), "message '%s' lacks '%s'", msg, want);
+    free(msg);
+}
+
+static char *with_added_and_post(const char *added, const char *post)
+{
+    char *j;
+    cr_assert(asprintf(&j, "{\"added_tokens\":%s,\"normalizer\":null,\"pre_tokenizer\":"
+                           "{\"type\":\"WhitespaceSplit\"},\"post_processor\":%s,"
+                           "\"model\":{\"unk_id\":3,\"vocab\":" VOCAB "}}", added, post) > 0);
+    return j;
+}
+
+Test(unigram, added_token_and_special_ids_bounded)
+{
+    /* an added id of 1e8 allocated a 1e8-entry table (46 s, 3.9 GB) */
+    char *j = with_added_and_post("[{\"id\":100000000,\"content\":\"<x>\"}]", "null");
+    expect_load_error(j, "added token 0: id is not an integer in [0, 13)");
+    free(j);
+    j = with_added_and_post("[{\"id\":2147483648,\"content\":\"<x>\"}]", "null");
+    expect_load_error(j, "added token 0: id is not an integer in [0, 13)");
+    free(j);
+    j = with_added_and_post("[{\"id\":12,\"content\":\"<x>\"},{\"id\":12,\"content\":\"<y>\"}]", "null");
+    expect_load_error(j, "id 12 appears twice");
+    free(j);
+    /* the post-processor's ids go into every row: in the vocabulary */
+    j = with_added_and_post(ADDED, "{\"type\":\"RobertaProcessing\",\"sep\":[\"</s>\",2],\"cls\":[\"<s>\",1000000]}");
+    expect_load_error(j, "post_processor cls: id 1000000 is not a token id below the vocabulary size 12");
+    free(j);
+    j = with_added_and_post(ADDED, "{\"type\":\"RobertaProcessing\",\"sep\":[\"</s>\",4294967303],\"cls\":[\"<s>\",0]}");
+    expect_load_error(j, "post_processor sep: id 4294967303 is not a token id");
+    free(j);
+    /* one past the model vocab per added token is fine */
+    j = with_added_and_post("[{\"id\":3,\"content\":\"<unk>\",\"special\":true},"
+                            "{\"id\":12,\"content\":\"<x>\",\"special\":true}]", ROBERTA);
+    xf_tokenizer *tk = load_json(j);
+    cr_assert_eq(xf_tok_vocab_size(tk), 13);
+    CHECK_TOKENS(tk, "x<x>x", 10, 12, 10);
+    xf_tok_free(tk);
+    free(j);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 5000 added tokens on 200 KB of text took 6.9 s with a scan of every
+ * added token per character; with the prefix map it takes milliseconds.
+ * The bound is generous (a loaded machine); the matches are checked too:
+ * longest match wins ("<t12>" over "<t1>"). */
+Test(unigram, many_added_tokens_are_matched_fast, .timeout = 120)
+{
+    size_t cap = 1 << 20, o = 0;
+    char *added = xmalloc(cap);
+    o += (size_t)snprintf(added + o, cap - o, "[{\"id\":3,\"content\":\"<unk>\",\"special\":true}");
+    for (int i = 0; i < 5000; i++)
+        o += (size_t)snprintf(added + o, cap - o, ",{\"id\":%d,\"content\":\"<t%d>\"}", 12 + i, i);
+    snprintf(added + o, cap - o, "]");
+    char *j = with_added_and_post(added, "null");
+    xf_tokenizer *tk = load_json(j);
+    cr_assert_eq(xf_tok_vocab_size(tk), 5012);
+    size_t tl = 200000;
+    char *text = xmalloc(tl + 1);
+    for (size_t i = 0; i < tl; i++) text[i] = "<t1 a<x"[i % 7];   /* '<' everywhere: candidates */
+    text[tl] = 0;
+    xf_tokens t = {0};
+    double t0 = now_s();
+    xf_tok_encode(tk, text, tl, &t);
+    double dt = now_s() - t0;
+    cr_assert(dt < 5, "200 KB with 5000 added tokens took %.2f s", dt);
+    xf_tokens_free(&t);
+    CHECK_TOKENS(tk, "<t12><t1>x", 12 + 12, 12 + 1, 10);
+    free(text);
+    xf_tok_free(tk);
+    free(j);
+    free(added);
 }

@@ -100,7 +100,9 @@ Test(wordpiece, control_chars_dropped)
     CHECK_TOKENS(cased, "a\xe2\x80\x8b" "b", 11357);    /* U+200B (Cf) */
     CHECK_TOKENS(cased, "a\xef\xbf\xbd" "b", 11357);    /* U+FFFD */
     CHECK_TOKENS(cased, "a\x0b" "b", 11357);            /* U+000B: Cc, dropped not space */
-    CHECK_TOKENS(cased, "a\xcd\xb8" "b", 11357);        /* U+0378: unassigned (Cn) */
+    /* U+0378 is unassigned (Cn): HF's char::is_other() is Cc/Cf/Co only, so
+     * it stays and "a\u0378b" is one word with no piece: [UNK] */
+    CHECK_TOKENS(cased, "a\xcd\xb8" "b", 100);
     CHECK_TOKENS(cased, "a\xee\x80\x80" "b", 11357);    /* U+E000: private use (Co) */
     CHECK_TOKENS(cased, "a\tb\r\nb", 169, 170, 170);
 }
@@ -255,4 +257,53 @@ Test(wordpiece, folder_config_and_json)
 Test(wordpiece, bad_path_dies, .exit_code = 1)
 {
     xf_tok_load("/nonexistent/vocab.txt");
+}
+
+/* ---- hostile vocabularies ---- */
+
+static void load_ctx(void *ctx) { xf_tok_free(xf_tok_load(ctx)); }
+
+/* Loading PATH in a child fails with exit 1 and WANT in its message. */
+static void expect_load_error(const char *path, const char *want)
+{
+    char err[] = "/tmp/xf-test-wp-err-XXXXXX";
+    int fd = mkstemp(err);
+    cr_assert(fd >= 0);
+    close(fd);
+    int st = run_in_child(load_ctx, (void *)path, err);
+    FILE *f = fopen(err, "r");
+    char msg[1024] = "";
+    if (f) {
+        size_t n = fread(msg, 1, sizeof msg - 1, f);
+        msg[n] = 0;
+        fclose(f);
+    }
+    unlink(err);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status %d for %s", st, path);
+    cr_assert(strstr(msg, want), "message '%s' lacks '%s'", msg, want);
+}
+
+Test(wordpiece, invalid_utf8_vocab_and_non_boolean_lowercase)
+{
+    char dir[64];
+    make_temp_dir(dir, "/tmp/xf-test-wp.XXXXXX");
+    const char *vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nab\n";
+    /* a lone continuation byte and a truncated sequence on line 7 */
+    char bad[128];
+    snprintf(bad, sizeof bad, "%sa\x80" "b\n", vocab);
+    write_text(path_in_dir(dir, "bad.txt"), bad);
+    expect_load_error(path_in_dir(dir, "bad.txt"), "bad.txt:7: invalid UTF-8 in vocabulary");
+    snprintf(bad, sizeof bad, "%s\xe2\x82\n", vocab);
+    write_text(path_in_dir(dir, "bad.txt"), bad);
+    expect_load_error(path_in_dir(dir, "bad.txt"), "bad.txt:7: invalid UTF-8");
+    /* do_lower_case must be a boolean: "yes" was silently cased */
+    write_text(path_in_dir(dir, "vocab.txt"), vocab);
+    write_text(path_in_dir(dir, "tokenizer_config.json"), "{\"do_lower_case\": \"yes\"}");
+    expect_load_error(dir, "tokenizer_config.json: key 'do_lower_case': not a boolean");
+    write_text(path_in_dir(dir, "tokenizer_config.json"), "{\"do_lower_case\": true}");
+    xf_tokenizer *tk = xf_tok_load(dir);
+    cr_assert(xf_tok_lowercase(tk));
+    CHECK_TOKENS(tk, "AB", 5);
+    xf_tok_free(tk);
+    remove_temp_dir(dir);
 }
