@@ -23,7 +23,8 @@ xf_in *xf_in_open(const char *path);
 size_t xf_in_read(xf_in *in, void *buf, size_t n);
 /* Reads exactly N bytes or dies with "FILE: truncated (WHAT)". */
 void xf_in_read_exact(xf_in *in, void *buf, size_t n, const char *what);
-/* Next line without its '\n' (a trailing '\r' is kept); returns its length,
+/* Next line without its '\n' and without the '\r' of a CRLF line end (text
+ * from Windows reads as from Unix everywhere); returns its length,
  * or -1 at end of input.  *line is NUL-terminated and owned by the reader
  * (valid until the next call). */
 ssize_t xf_in_getline(xf_in *in, char **line);

@@ -445,7 +445,7 @@ void xf_mlm_train(xf_encoder *e, const xf_config *cfg, const xf_mlm_data *d,
             xf_info(2, "wrote checkpoint %s", path);
         }
     }
-    if (log) xf_zout_commit(log);
+    st->log = log;
     if (dump) {
         xf_tensor lt;
         memset(&lt, 0, sizeof lt);

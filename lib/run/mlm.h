@@ -84,6 +84,9 @@ typedef struct xf_mlm_state {
     double secs_first, secs_rest;
     long n_rest;
     long masked_total;    /* masked tokens over all steps of that run */
+    struct xf_zout *log;  /* the --log output, complete but left uncommitted by
+                           * xf_mlm_train: the caller commits it with its other
+                           * outputs (xf_zout_commit; util.h commit sets) */
 } xf_mlm_state;
 
 void xf_mlm_state_init(xf_mlm_state *st, const xf_encoder *e);
