@@ -59,6 +59,7 @@ typedef struct xf_mlm_data {
     int vocab;            /* random replacements are drawn from [0, vocab) */
     unsigned char *special;   /* [vocab]: 1 = never masked */
     uint64_t hash;        /* of all ids, recorded in checkpoints */
+    char *path;           /* the stream read, for messages */
 } xf_mlm_data;
 
 /* Reads an example stream of task mlm (dies on other tasks, ids outside
