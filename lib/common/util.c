@@ -429,6 +429,14 @@ xf_out *xf_out_open(const char *path)
         return o;
     }
     xf_check_not_input(path);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) die("%s: is a folder", path);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        o->fp = fopen(path, "wb");
+        if (!o->fp) die_errno("%s: cannot open", path);
+        o->direct = 1;
+        return o;
+    }
     o->tmp = temp_pattern(path);
     int fd = mkstemp(o->tmp);
     if (fd < 0) die_errno("%s: cannot create", path);
@@ -441,7 +449,9 @@ xf_out *xf_out_open(const char *path)
 
 void xf_out_commit(xf_out *o)
 {
-    if (!o->tmp) {
+    if (o->direct) {
+        if (fflush(o->fp) || ferror(o->fp) || fclose(o->fp)) die_errno("%s: write error", o->path);
+    } else if (!o->tmp) {
         if (fflush(o->fp) || ferror(o->fp)) die_errno("<stdout>: write error");
     } else {
         if (fflush(o->fp) || ferror(o->fp)) die_errno("%s: write error", o->path);
@@ -454,6 +464,7 @@ void xf_out_commit(xf_out *o)
 
 void xf_out_abort(xf_out *o)
 {
+    if (o->direct) fclose(o->fp);
     if (o->tmp) {
         fclose(o->fp);
         unlink(o->tmp);

@@ -64,10 +64,13 @@ typedef struct xf_out {
     char *path;     /* final name, or "-" for stdout */
     char *tmp;      /* temp name in the same directory; NULL for stdout */
     FILE *fp;
+    int direct;     /* PATH is not a regular file (/dev/null, a FIFO): written in place */
 } xf_out;
 
 /* Opens PATH for writing ("-" = stdout). Dies on failure, and when PATH
- * is an input of this run (xf_check_not_input). */
+ * is an input of this run (xf_check_not_input).  An existing PATH that is
+ * not a regular file (/dev/null, /dev/stdout, a FIFO) is written in place:
+ * renaming a temp over it would replace the device or pipe. */
 xf_out *xf_out_open(const char *path);
 /* Flushes, closes and renames into place; dies on write error (ENOSPC...).
  * Inside a commit set the rename waits for xf_commit_set_end(). */
