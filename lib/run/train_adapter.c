@@ -120,7 +120,8 @@ xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_e
             }
             float lr = (float)(o->lr * xf_linear_schedule(step, o->warmup, total));
             if (xf_tm_adamw(m, &opt, lr, step + 1, scale))
-                die("step %ld: non-finite weights after the update", step + 1);
+                die("step %ld: non-finite weights after the update on the batch of example %s "
+                    "(lang %s) and %d more (check --lr)", step + 1, batch[0]->id, batch[0]->lang, B - 1);
             step++;
             esum += loss;
             esteps++;
@@ -210,7 +211,9 @@ xf_train_result xf_train_lang_adapter(xf_taskmodel *m, const xf_mlm_data *d,
             if (coef < 1.0) scale = (float)coef;
         }
         float lr = (float)(o->lr * xf_linear_schedule(step, o->warmup, total));
-        if (xf_tm_adamw(m, &opt, lr, step + 1, scale)) die("step %ld: non-finite weights", step + 1);
+        if (xf_tm_adamw(m, &opt, lr, step + 1, scale))
+            die("%s: step %ld: non-finite weights after the update (check --lr)",
+                d->path ? d->path : "examples", step + 1);
         esum += loss;
         esteps++;
         if ((step + 1) % per_epoch == 0 || step + 1 == total) {

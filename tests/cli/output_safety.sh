@@ -12,7 +12,8 @@
 #    command; those of a running process are not;
 #  - xf-eval reads each target once: a FIFO, <(...) and /dev/stdin work and
 #    give the rows of the plain file;
-#  - "out of memory" names the input being read.
+#  - "out of memory" names the input being read; a diverging run (non-finite
+#    loss or weights) names the example stream or example.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/mlmstep-lib.bash"
@@ -164,4 +165,15 @@ grep -q '^xf-tokenize: out of memory allocating [0-9]* bytes (reading big.txt.zs
   { cat err; fail "out of memory: message"; }
 [ ! -e big.tsv ] || fail "big.tsv written"
 no_temps .
+# a diverging run names the stream (mlm) or the batch's first example (task adapters)
+rc=0
+xf-mlmstep -q -m base.xfts --tokenizer m/vocab.txt --steps 3 --batch 2 --lr 1e38 -o nan.xfts mlm.tsv 2> err || rc=$?
+[ "$rc" -eq 1 ] && grep -qE '^xf-mlmstep: mlm.tsv: step [0-9]+: .*(NaN|infinite)' err || { cat err; fail "NaN: mlmstep"; }
+rc=0
+xf-adapt -q -m base.xfts --task pos --epochs 1 --batch 4 --lr 1e38 -o nan.xfts pos.tsv 2> err || rc=$?
+[ "$rc" -eq 1 ] && grep -qE 'step [0-9]+: .*example s[0-9]+ \(lang xxx\)' err || { cat err; fail "NaN: adapt"; }
+rc=0
+xf-adapt -q -m base.xfts --task mlm --lang xxx --tokenizer m/vocab.txt --epochs 1 --lr 1e38 -o nan.xfts mlm.tsv 2> err || rc=$?
+[ "$rc" -eq 1 ] && grep -qE '^xf-adapt: mlm.tsv: step [0-9]+: ' err || { cat err; fail "NaN: language adapter"; }
+[ ! -e nan.xfts ] || fail "nan.xfts written"
 echo ok
