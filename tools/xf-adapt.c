@@ -196,8 +196,10 @@ int main(int argc, char **argv)
                                   o.batch, "lr", (double)o.lr, "epochs", o.epochs, "seq", o.seq,
                                   "steps", (json_int_t)r.steps, "mlm_probability", mlm_prob,
                                   "first_loss", r.first_loss, "last_loss", r.last_loss);
+        xf_commit_set_begin();   /* both outputs appear, or none */
         if (hub) xf_tm_save_hub(hub, m, &cfg);
         if (out || !hub) xf_tm_save_stream(out ? out : "-", m, &cfg, seed, extra);
+        xf_commit_set_end();
         json_decref(extra);
         xf_mlm_data_free(&data);
         xf_tm_free(m);
@@ -233,8 +235,10 @@ int main(int argc, char **argv)
     }
     if (lf) json_object_set_new(train, "lang_adapter", json_string(lf->name));
     json_t *extra = json_pack("{s:o}", "train", train);
+    xf_commit_set_begin();   /* both outputs appear, or none */
     if (hub) xf_tm_save_hub(hub, m, &cfg);
     if (out || !hub) xf_tm_save_stream(out ? out : "-", m, &cfg, seed, extra);
+    xf_commit_set_end();
     json_decref(extra);
     xf_adapter_file_free(lf);
     for (size_t i = 0; i < n; i++) xf_ex_free(&ex[i]);

@@ -13,8 +13,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 static const char USAGE[] =
     "Usage: xf-eval --model MODEL --adapter ADAPTER [OPTION]... TARGET...\n"
@@ -53,26 +51,6 @@ static char *default_model_name(const char *path, const xf_config *cfg)
     char *dot = strchr(b, '.');
     if (dot && dot != b) *dot = 0;
     return b;
-}
-
-/* Reads PATH in a child process first, so that a malformed target is an
- * error for that target only (die() exits the child, not us).  The output is
- * not open yet, so the child's exit removes nothing of ours. */
-static int target_readable(const char *path, size_t vocab)
-{
-    if (!strcmp(path, "-")) return 1;   /* a pipe can be read only once */
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) die_errno("fork");
-    if (pid == 0) {
-        size_t n;
-        xf_example *v = xf_ex_read_all_vocab(path, vocab, &n);
-        xf_ex_free_all(v, n);
-        _exit(0);
-    }
-    int st;
-    if (waitpid(pid, &st, 0) < 0) die_errno("waitpid");
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 int main(int argc, char **argv)
@@ -163,18 +141,14 @@ int main(int argc, char **argv)
     size_t vocab = (size_t)xf_encoder_dims(enc)->vocab;
     row *rows = NULL;
     size_t nrows = 0;
-    int failed = 0;
     double tok = 0, secs = 0;
+    /* Each target is read once (FIFOs and <(...) work); any failure is a
+     * die(): the output is written only when every target was scored. */
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
-        if (!target_readable(path, vocab)) {
-            error("%s: target not evaluated (see the message above)", path);
-            failed = 1;
-            continue;
-        }
         size_t n;
         xf_example *ex = xf_ex_read_all_vocab(path, vocab, &n);
-        if (!n) { error("%s: no examples", path); failed = 1; free(ex); continue; }
+        if (!n) die("%s: no examples", path);
         /* one target per language of the stream (cat of several works too) */
         size_t done = 0;
         char *seen = xcalloc(n, 1);
@@ -187,30 +161,21 @@ int main(int argc, char **argv)
             for (size_t j = first; j < n; j++)
                 if (!seen[j] && !strcmp(ex[j].lang, lang)) { sub[k++] = ex[j]; seen[j] = 1; }
             done += k;
-            if (m->task != ex[first].task) {
-                error("%s: %s examples are of task %s, the adapter's is %s", path, lang,
-                      xf_task_name(ex[first].task), xf_task_name(m->task));
-                failed = 1;
-                free(sub);
-                continue;
-            }
+            if (m->task != ex[first].task)
+                die("%s: %s examples are of task %s, the adapter's is %s", path, lang,
+                    xf_task_name(ex[first].task), xf_task_name(m->task));
             xf_eval_result r = xf_evaluate(m, sub, k, &eo);
             tok += r.tokens;
             secs += r.seconds;
             int ok = 1;
             for (int q = 0; q < r.n; q++)
                 if (r.value[q].n == 0 || !isfinite(r.value[q].value)) ok = 0;
-            if (!ok) {
-                error("%s: %s: nothing scored", path, lang);
-                failed = 1;
-            } else {
-                for (int q = 0; q < r.n; q++) {
-                    rows = xrealloc(rows, sizeof *rows * (nrows + 1));
-                    rows[nrows++] = (row){ xstrdup(lang), r.metric[q], r.value[q].value,
-                                           r.value[q].n };
-                }
-                xf_info(2, "%s %s: %.0f tokens in %.2f s", path, lang, r.tokens, r.seconds);
+            if (!ok) die("%s: %s: nothing scored", path, lang);
+            for (int q = 0; q < r.n; q++) {
+                rows = xrealloc(rows, sizeof *rows * (nrows + 1));
+                rows[nrows++] = (row){ xstrdup(lang), r.metric[q], r.value[q].value, r.value[q].n };
             }
+            xf_info(2, "%s %s: %.0f tokens in %.2f s", path, lang, r.tokens, r.seconds);
             free(sub);
         }
         free(seen);
@@ -235,5 +200,5 @@ int main(int argc, char **argv)
     xf_adapter_file_free(af);
     xf_tm_free(m);
     xf_config_free(&cfg);
-    return failed;
+    return 0;
 }

@@ -326,8 +326,11 @@ int main(int argc, char **argv)
     json_object_set_new(extra, "mlm", json_pack("{s:I, s:I, s:i, s:f}", "steps", (json_int_t)o.steps,
                                                 "seed", (json_int_t)o.seed, "batch", o.batch,
                                                 "lr", (double)o.lr));
-    if (out) xf_model_save_stream(out, &cfg, ts, "model", (long long)o.seed, extra);
+    xf_commit_set_begin();   /* every output appears, or none */
     if (hf_out) xf_model_save_hf(hf_out, &cfg, ts, tok_path);
+    if (out) xf_model_save_stream(out, &cfg, ts, "model", (long long)o.seed, extra);
+    if (st.log) xf_zout_commit(st.log);
+    xf_commit_set_end();
     json_decref(extra);
     xf_tset_free(ts);
 

@@ -135,6 +135,7 @@ int main(int argc, char **argv)
         tk = xf_tok_load(tkpath);
         if (lower) xf_tok_set_lowercase(tk, 1);
     }
+    for (int i = 0; i < nf; i++) xf_note_input(files[i]);   /* -o must not name one */
     xf_zout *z = xf_zout_open(out, zmode);
     if (learn)
         learn_vocab(nf, files, learn, lower, tfc, z);

@@ -133,6 +133,8 @@ void xf_safetensors_read_into(const char *path, xf_tensorset *s, json_t **metada
     if (metadata) *metadata = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) die_errno("%s: cannot open", path);
+    xf_note_input_fd(fd, path);
+    xf_input_push(path);
     struct stat st;
     if (fstat(fd, &st)) die_errno("%s: cannot stat", path);
     if (!S_ISREG(st.st_mode)) die("%s: not a regular file", path);
@@ -208,6 +210,7 @@ void xf_safetensors_read_into(const char *path, xf_tensorset *s, json_t **metada
     }
     free(es);
     json_decref(h);
+    xf_input_pop(path);
     close(fd);
 }
 

@@ -211,10 +211,8 @@ size_t xf_tsv_field_len(const xf_tsv *t, size_t i)
 double xf_tsv_double(const xf_tsv *t, size_t i)
 {
     const char *s = xf_tsv_field(t, i);
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno == ERANGE || !isfinite(v))
+    double v;
+    if (xf_parse_decimal(s, &v))   /* strict: no hex, inf, nan, spaces */
         die("%s:%ld: column '%s': '%s' is not a number", xf_in_name(t->in), t->lineno,
             t->cols[i], s);
     return v;

@@ -39,7 +39,8 @@ void xf_tsv_expect_header(const xf_tsv *t, const char *const *names, size_t n);
 int xf_tsv_next(xf_tsv *t);
 const char *xf_tsv_field(const xf_tsv *t, size_t i);
 size_t xf_tsv_field_len(const xf_tsv *t, size_t i);
-/* Field I parsed as a finite number / an integer; dies
+/* Field I parsed as a strict decimal number (xf_parse_decimal: no hex, inf,
+ * nan or spaces) / an integer; dies
  * "FILE:LINE: column 'NAME': 'X' is not a number" otherwise. */
 double xf_tsv_double(const xf_tsv *t, size_t i);
 long long xf_tsv_ll(const xf_tsv *t, size_t i);

@@ -50,19 +50,73 @@ size_t xmul(size_t a, size_t b);
 /* 64-byte aligned allocation for float arrays (free with free()). */
 void *xmalloc_aligned(size_t n);
 
-/* ---- atomic output files ---- */
+/* ---- atomic output files ----
+ *
+ * Temp names: an output PATH is written as ".BASE.xf-PID.XXXXXX" in PATH's
+ * directory (BASE = basename of PATH, PID = this process), a temp folder
+ * for DIR likewise.  die(), SIGINT, SIGTERM and SIGHUP remove them; after a
+ * SIGKILL (or a crash) they stay, and the next xf_out_open / xf_tmpdir_create
+ * of the same PATH removes every ".BASE.xf-PID.*" whose PID is no longer a
+ * running process on this machine.  (Do not share an output folder between
+ * machines that run the same command at the same time.)
+ */
 typedef struct xf_out {
     char *path;     /* final name, or "-" for stdout */
     char *tmp;      /* temp name in the same directory; NULL for stdout */
     FILE *fp;
+    int direct;     /* PATH is not a regular file (/dev/null, a FIFO): written in place */
 } xf_out;
 
-/* Opens PATH for writing ("-" = stdout). Dies on failure. */
+/* Opens PATH for writing ("-" = stdout). Dies on failure, and when PATH
+ * is an input of this run (xf_check_not_input).  An existing PATH that is
+ * not a regular file (/dev/null, /dev/stdout, a FIFO) is written in place:
+ * renaming a temp over it would replace the device or pipe. */
 xf_out *xf_out_open(const char *path);
-/* Flushes, closes and renames into place; dies on write error (ENOSPC...). */
+/* Flushes, closes and renames into place; dies on write error (ENOSPC...).
+ * Inside a commit set the rename waits for xf_commit_set_end(). */
 void xf_out_commit(xf_out *o);
 /* Closes and removes the temp file. */
 void xf_out_abort(xf_out *o);
+
+/* Temp folder for the folder output DIR (".BASE.xf-PID.XXXXXX" beside it),
+ * registered like a temp file: die() and signals remove it with the files
+ * in it.  DIR must not exist or be an empty folder.  Returns the malloc'd
+ * temp path. */
+char *xf_tmpdir_create(const char *dir);
+/* Renames TMP (from xf_tmpdir_create) to DIR, replacing an empty DIR; inside
+ * a commit set at xf_commit_set_end().  Frees TMP. */
+void xf_tmpdir_commit(char *tmp, const char *dir);
+
+/* Commit set, for tools with several outputs: between begin and end every
+ * xf_out_commit / xf_tmpdir_commit completes its output (written, flushed,
+ * closed, errors checked) but only queues the rename; xf_commit_set_end()
+ * renames them all, in order.  A failure before the end (die) removes every
+ * queued temp, so either all outputs appear or none. */
+void xf_commit_set_begin(void);
+void xf_commit_set_end(void);
+
+/* ---- inputs ----
+ * Every input a run reads is recorded by device and inode (xf_in_open,
+ * the safetensors reader and the tokenizer files call xf_note_input*);
+ * an output that names one is refused, so `xf-tool -o x x` cannot destroy x. */
+void xf_note_input(const char *path);
+void xf_note_input_fd(int fd, const char *name);
+/* Dies "PATH: refusing to overwrite an input of this run (INPUT)" when PATH
+ * exists and is (by device and inode) a recorded input. */
+void xf_check_not_input(const char *path);
+/* The input being read, for messages: the most recently opened input that
+ * is still open, else the last one opened; NULL before any.  xf_in_open
+ * pushes, xf_in_close pops (NAME must stay valid while it is open). */
+void xf_input_push(const char *name);
+void xf_input_pop(const char *name);
+const char *xf_input_current(void);
+
+/* UTF-8 check: -1 if S[0..LEN) is valid UTF-8 (no overlongs, surrogates
+ * or code points above U+10FFFF), else the offset of the first bad byte. */
+long xf_utf8_invalid_at(const char *s, size_t len);
+/* Strict decimal number: [-]digits[.digits][e[+-]digits] (or .digits),
+ * nothing else (no hex, inf, nan, spaces or '+').  0 on success. */
+int xf_parse_decimal(const char *s, double *v);
 
 /* 1 if DIR has no entries besides . and .., 0 if it has, -1 (errno set) if
  * it cannot be opened. */

@@ -83,6 +83,8 @@ xf_in *xf_in_open(const char *path)
         in->fd = open(path, O_RDONLY | O_CLOEXEC);
         if (in->fd < 0) die_errno("%s: cannot open", path);
     }
+    xf_note_input_fd(in->fd, in->name);
+    xf_input_push(in->name);
     in->cap = IN_BUFSZ;
     in->buf = xmalloc(in->cap);
     unsigned char head[4];
@@ -197,6 +199,7 @@ ssize_t xf_in_getline(xf_in *in, char **line)
         in->line = xmalloc(1);
         in->linecap = 1;
     }
+    if (len && in->line[len - 1] == '\r') len--;   /* CRLF line end */
     in->line[len] = 0;
     in->lineno++;
     *line = in->line;
@@ -229,6 +232,7 @@ void xf_in_close(xf_in *in)
     if (!in) return;
     if (in->fd > 0) close(in->fd);
     if (in->ds) ZSTD_freeDStream(in->ds);
+    xf_input_pop(in->name);
     free(in->raw);
     free(in->buf);
     free(in->line);

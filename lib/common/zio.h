@@ -27,7 +27,8 @@ void xf_in_read_exact(xf_in *in, void *buf, size_t n, const char *what);
  * is held in memory whole and downstream buffers grow with it, so a small
  * zstd bomb (8 KB → one 256 MB line) would otherwise cost gigabytes. */
 #define XF_MAX_LINE ((size_t)16 << 20)
-/* Next line without its '\n' (a trailing '\r' is kept); returns its length,
+/* Next line without its '\n' and without the '\r' of a CRLF line end (text
+ * from Windows reads as from Unix everywhere); returns its length,
  * or -1 at end of input.  *line is NUL-terminated and owned by the reader
  * (valid until the next call).  A line longer than XF_MAX_LINE bytes dies
  * "FILE:LINE: line longer than 16 MiB ...". */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,98 +112,116 @@ static int row_is_header(const xf_tsv *t)
     return 1;
 }
 
-static long long parse_int(const xf_tsv *t, int col, long long min, long long max)
+/* ---- the row rules, shared by the reader and the writer ----
+ * Each check fills MSG and returns -1 on a violation. */
+#define FAIL(...) do { snprintf(msg, msgn, __VA_ARGS__); return -1; } while (0)
+
+static int parse_int(const char *s, int col, long long min, long long max, long long *out,
+                     char *msg, size_t msgn)
 {
-    const char *s = xf_tsv_field(t, col);
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (!isdigit((unsigned char)*s) && *s != '-') end = (char *)"x";   /* no spaces, no '+' */
-    if (!*s || *end || errno)
-        die("%s:%ld: column '%s': '%s' is not an integer", xf_tsv_name(t), xf_tsv_lineno(t),
-            xf_evalrow_cols[col], s);
+    if (!isdigit((unsigned char)*s) && !(*s == '-' && isdigit((unsigned char)s[1])))
+        end = (char *)"x";   /* no spaces, no '+' */
+    if (!*s || *end || errno) FAIL("column '%s': '%.40s' is not an integer", xf_evalrow_cols[col], s);
     if (v < min || v > max)
-        die("%s:%ld: column '%s': %lld is out of range [%lld, %lld]", xf_tsv_name(t),
-            xf_tsv_lineno(t), xf_evalrow_cols[col], v, min, max);
-    return v;
+        FAIL("column '%s': %lld is out of range [%lld, %lld]", xf_evalrow_cols[col], v, min, max);
+    *out = v;
+    return 0;
 }
 
-static const char *need_word(const xf_tsv *t, int col)
+/* A word: non-empty valid UTF-8 without white space or control characters. */
+static int check_word(const char *s, int col, char *msg, size_t msgn)
 {
-    const char *s = xf_tsv_field(t, col);
-    if (!*s)
-        die("%s:%ld: column '%s' is empty", xf_tsv_name(t), xf_tsv_lineno(t), xf_evalrow_cols[col]);
-    for (const char *p = s; *p; p++)
-        if (*p == ' ' || *p == '\t' || *p == '\n')
-            die("%s:%ld: column '%s': '%s' contains white space", xf_tsv_name(t), xf_tsv_lineno(t),
-                xf_evalrow_cols[col], s);
-    return s;
+    if (!*s) FAIL("column '%s' is empty", xf_evalrow_cols[col]);
+    long bad = xf_utf8_invalid_at(s, strlen(s));
+    if (bad >= 0) FAIL("column '%s': invalid UTF-8 at byte %ld", xf_evalrow_cols[col], bad + 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            FAIL("column '%s': '%.40s' contains white space or a control character",
+                 xf_evalrow_cols[col], s);
+    return 0;
 }
 
-static void check_dash(const xf_tsv *t, int col, const char *setting)
+static int check_dash(const char *f, int col, const char *setting, char *msg, size_t msgn)
 {
-    if (strcmp(xf_tsv_field(t, col), "-"))
-        die("%s:%ld: column '%s' must be '-' for setting '%s', not '%s'", xf_tsv_name(t),
-            xf_tsv_lineno(t), xf_evalrow_cols[col], setting, xf_tsv_field(t, col));
+    if (strcmp(f, "-"))
+        FAIL("column '%s' must be '-' for setting '%s', not '%.40s'", xf_evalrow_cols[col], setting, f);
+    return 0;
 }
 
-static void parse_row(const xf_tsv *t, xf_evalrow *r)
+int xf_evalrow_check(const char *const f[XF_EVALROW_NCOLS], xf_evalrow *r, char *msg, size_t msgn)
 {
-    const char *file = xf_tsv_name(t);
-    long line = xf_tsv_lineno(t);
+    xf_evalrow tmp;
+    if (!r) r = &tmp;
     memset(r, 0, sizeof *r);
-    r->file = xf_intern(file);
-    r->line = line;
-    r->model = xf_intern(need_word(t, C_MODEL));
-    const char *task = need_word(t, C_TASK);
-    if (!xf_task_primary_metric(task))
-        die("%s:%ld: column 'task': unknown task '%s' (pos, dep, ner, nli, qa)", file, line, task);
-    r->task = xf_intern(task);
-    const char *setting = need_word(t, C_SETTING);
+    for (int c = 0; c < XF_EVALROW_NCOLS; c++)
+        if (c != C_STEPS && c != C_RUN && c != C_VALUE && c != C_N && check_word(f[c], c, msg, msgn))
+            return -1;
+    r->model = f[C_MODEL];
+    const char *task = f[C_TASK];
+    if (!xf_task_primary_metric(task)) FAIL("column 'task': unknown task '%.40s' (pos, dep, ner, nli, qa)", task);
+    r->task = task;
+    const char *setting = f[C_SETTING];
     if (!strcmp(setting, "base")) r->setting = XF_SET_BASE;
     else if (!strcmp(setting, "mlm")) r->setting = XF_SET_MLM;
     else if (!strcmp(setting, "lang")) r->setting = XF_SET_LANG;
-    else die("%s:%ld: column 'setting': unknown setting '%s' (base, mlm, lang)", file, line, setting);
-    r->transfer = xf_intern(need_word(t, C_TRANSFER));
-    r->steps = (long)parse_int(t, C_STEPS, 0, 1000000000);
-    r->run = (long)parse_int(t, C_RUN, 0, 1000000000);
-    r->adapters = xf_intern(need_word(t, C_ADAPTERS));
+    else FAIL("column 'setting': unknown setting '%.40s' (base, mlm, lang)", setting);
+    r->transfer = f[C_TRANSFER];
+    long long v;
+    if (parse_int(f[C_STEPS], C_STEPS, 0, 1000000000, &v, msg, msgn)) return -1;
+    r->steps = (long)v;
+    if (parse_int(f[C_RUN], C_RUN, 0, 1000000000, &v, msg, msgn)) return -1;
+    r->run = (long)v;
+    r->adapters = f[C_ADAPTERS];
     if (r->setting == XF_SET_MLM) {
-        if (!strcmp(r->transfer, "-"))
-            die("%s:%ld: column 'transfer': setting 'mlm' needs a transfer language", file, line);
-        if (r->steps < 1) die("%s:%ld: column 'steps': setting 'mlm' needs steps >= 1", file, line);
-        check_dash(t, C_ADAPTERS, setting);
+        if (!strcmp(r->transfer, "-")) FAIL("column 'transfer': setting 'mlm' needs a transfer language");
+        if (r->steps < 1) FAIL("column 'steps': setting 'mlm' needs steps >= 1");
+        if (check_dash(f[C_ADAPTERS], C_ADAPTERS, setting, msg, msgn)) return -1;
     } else {
-        check_dash(t, C_TRANSFER, setting);
-        if (r->steps != 0 || r->run != 0)
-            die("%s:%ld: columns 'steps' and 'run' must be 0 for setting '%s'", file, line, setting);
-        if (r->setting == XF_SET_BASE) check_dash(t, C_ADAPTERS, setting);
-        else if (!strcmp(r->adapters, "-"))
-            die("%s:%ld: column 'adapters': setting 'lang' needs language adapters", file, line);
+        if (check_dash(f[C_TRANSFER], C_TRANSFER, setting, msg, msgn)) return -1;
+        if (r->steps != 0 || r->run != 0) FAIL("columns 'steps' and 'run' must be 0 for setting '%s'", setting);
+        if (r->setting == XF_SET_BASE) {
+            if (check_dash(f[C_ADAPTERS], C_ADAPTERS, setting, msg, msgn)) return -1;
+        } else if (!strcmp(r->adapters, "-")) {
+            FAIL("column 'adapters': setting 'lang' needs language adapters");
+        }
     }
     if (strcmp(r->adapters, "-")) {
         const char *a = r->adapters;
         if (*a == '+' || a[strlen(a) - 1] == '+' || strstr(a, "++"))
-            die("%s:%ld: column 'adapters': '%s' is not a '+'-joined list", file, line, a);
+            FAIL("column 'adapters': '%.40s' is not a '+'-joined list", a);
     }
-    const char *target = need_word(t, C_TARGET);
-    if (!strcmp(target, "-")) die("%s:%ld: column 'target' must name a language", file, line);
-    r->target = xf_intern(target);
-    const char *metric = need_word(t, C_METRIC);
-    if (!xf_task_has_metric(task, metric))
-        die("%s:%ld: metric '%s' does not belong to task '%s'", file, line, metric, task);
-    r->metric = xf_intern(metric);
-    const char *v = xf_tsv_field(t, C_VALUE);
-    char *end;
-    errno = 0;
-    double val = strtod(v, &end);
-    if (!isdigit((unsigned char)*v) && *v != '-' && *v != '.') end = (char *)"x";
-    if (!*v || *end || errno || !isfinite(val))
-        die("%s:%ld: column 'value': '%s' is not a number", file, line, v);
-    if (val < 0 || val > 100)
-        die("%s:%ld: column 'value': %s is outside 0..100 (percent)", file, line, v);
+    r->target = f[C_TARGET];
+    if (!strcmp(r->target, "-")) FAIL("column 'target' must name a language");
+    const char *metric = f[C_METRIC];
+    if (!xf_task_has_metric(task, metric)) FAIL("metric '%.40s' does not belong to task '%s'", metric, task);
+    r->metric = metric;
+    double val;
+    if (xf_parse_decimal(f[C_VALUE], &val)) FAIL("column 'value': '%.40s' is not a number", f[C_VALUE]);
+    if (val < 0 || val > 100) FAIL("column 'value': %.40s is outside 0..100 (percent)", f[C_VALUE]);
     r->value = val;
-    r->n = parse_int(t, C_N, 0, INT64_MAX);
+    if (parse_int(f[C_N], C_N, 0, INT64_MAX, &v, msg, msgn)) return -1;
+    r->n = v;
+    return 0;
+}
+#undef FAIL
+
+static void parse_row(const xf_tsv *t, xf_evalrow *r)
+{
+    const char *f[XF_EVALROW_NCOLS];
+    for (int c = 0; c < XF_EVALROW_NCOLS; c++) f[c] = xf_tsv_field(t, c);
+    char msg[256];
+    if (xf_evalrow_check(f, r, msg, sizeof msg)) die("%s:%ld: %s", xf_tsv_name(t), xf_tsv_lineno(t), msg);
+    r->model = xf_intern(r->model);
+    r->task = xf_intern(r->task);
+    r->transfer = xf_intern(r->transfer);
+    r->adapters = xf_intern(r->adapters);
+    r->target = xf_intern(r->target);
+    r->metric = xf_intern(r->metric);
+    r->file = xf_intern(xf_tsv_name(t));
+    r->line = xf_tsv_lineno(t);
 }
 
 void xf_evalset_read_tsv(xf_evalset *set, xf_tsv *t)
@@ -295,16 +314,17 @@ void xf_evalrow_write_header(xf_zout *z)
 
 void xf_evalrow_write(xf_zout *z, const xf_evalrow *r)
 {
-    xf_tsv_put(z, r->model);
-    xf_tsv_put(z, r->task);
-    xf_tsv_put(z, xf_setting_name(r->setting));
-    xf_tsv_put(z, r->transfer ? r->transfer : "-");
-    xf_tsv_putf(z, "%ld", r->steps);
-    xf_tsv_putf(z, "%ld", r->run);
-    xf_tsv_put(z, r->adapters ? r->adapters : "-");
-    xf_tsv_put(z, r->target);
-    xf_tsv_put(z, r->metric);
-    xf_tsv_putf(z, "%.4f", r->value);
-    xf_tsv_putf(z, "%lld", r->n);
+    /* the row as text, checked by the reader's rules before it is written */
+    char steps[32], run[32], value[64], n[32], msg[256];
+    snprintf(steps, sizeof steps, "%ld", r->steps);
+    snprintf(run, sizeof run, "%ld", r->run);
+    snprintf(value, sizeof value, "%.4f", r->value);
+    snprintf(n, sizeof n, "%lld", r->n);
+    const char *f[XF_EVALROW_NCOLS] = {
+        r->model, r->task, xf_setting_name(r->setting), r->transfer ? r->transfer : "-", steps, run,
+        r->adapters ? r->adapters : "-", r->target, r->metric, value, n};
+    if (xf_evalrow_check(f, NULL, msg, sizeof msg))
+        die("%s: eval row of target '%s' would not read back: %s", xf_zout_name(z), r->target, msg);
+    for (int c = 0; c < XF_EVALROW_NCOLS; c++) xf_tsv_put(z, f[c]);
     xf_tsv_end_row(z);
 }

@@ -64,7 +64,17 @@ void xf_evalset_free(xf_evalset *set);
 /* 1 if the TSV header is exactly the eval-row header. */
 int xf_evalrow_header_matches(const struct xf_tsv *t);
 
-/* Writing (used by xf-eval): the header line, and one row ("%.4f" value). */
+/* The row rules, one validator for the reader and the writer: fields F
+ * (as text) make a valid row — words non-empty valid UTF-8 without white
+ * space or control characters, known task/setting/metric, integers in
+ * range, value a strict decimal (no hex, inf, nan) in [0,100].  Returns 0
+ * and fills R (may be NULL; strings point into F), or -1 with the reason
+ * in MSG. */
+int xf_evalrow_check(const char *const f[XF_EVALROW_NCOLS], xf_evalrow *r, char *msg, size_t msgn);
+
+/* Writing (used by xf-eval): the header line, and one row ("%.4f" value);
+ * a row that xf_evalrow_check rejects is a die(), before anything of it is
+ * written. */
 void xf_evalrow_write_header(xf_zout *z);
 void xf_evalrow_write(xf_zout *z, const xf_evalrow *r);
 

@@ -166,6 +166,14 @@ static const char *check(const xf_example *ex, size_t vocab, char *msg, size_t m
     if (t < 0 || t >= XF_TASK_COUNT) return "unknown task";
     if (!ex->lang || !ex->lang[0]) return "empty lang";
     if (!ex->id || !ex->id[0]) return "empty id";
+    /* lang becomes the target column of eval rows: the same word rule */
+    if (xf_utf8_invalid_at(ex->lang, strlen(ex->lang)) >= 0) return "column 'lang': invalid UTF-8";
+    for (const unsigned char *p = (const unsigned char *)ex->lang; *p; p++)
+        if (*p <= ' ' || *p == 0x7f) return "column 'lang': white space or a control character";
+    if (!strcmp(ex->lang, "-")) return "column 'lang': '-' is not a language";
+    if (xf_utf8_invalid_at(ex->id, strlen(ex->id)) >= 0) return "column 'id': invalid UTF-8";
+    if (ex->extra && xf_utf8_invalid_at(ex->extra, strlen(ex->extra)) >= 0)
+        return "column 'extra': invalid UTF-8";
     if (ex->n == 0) return "no tokens";
     if (ex->n > INT32_MAX) return "too many tokens";
     for (size_t i = 0; i < ex->n; i++) {
@@ -372,6 +380,7 @@ struct xf_exreader {
     xf_in *in;
     size_t vocab;
     long lineno;
+    int header_seen;
     char *field[XF_EX_NCOLS];
 };
 
@@ -548,12 +557,20 @@ static void need_dash(const xf_exreader *r, const char *f, const char *col, xf_t
 
 int xf_ex_next(xf_exreader *r, xf_example *ex)
 {
-    do {
+    for (;;) {
         if (!next_row(r)) {
             if (r->lineno == 0) die("%s: empty input, not an example stream (no header)", xf_ex_name(r));
+            /* xf-tsv(5): the header may be on any line (after shuf), but
+             * it must be there: a stream without one is not an example
+             * stream (a data file or a cut piece of one) */
+            if (!r->header_seen)
+                die("%s: no header line: not an example stream (xf-tsv(5)); the header is: %s",
+                    xf_ex_name(r), xf_tsv_header_line(xf_ex_columns, XF_EX_NCOLS));
             return 0;
         }
-    } while (is_header_row(r));
+        if (!is_header_row(r)) break;
+        r->header_seen = 1;
+    }
 
     const char *task = F(C_TASK);
     xf_task tk = xf_task_parse(task);

@@ -96,8 +96,10 @@ void xf_ex_write(xf_zout *z, const xf_example *ex);
 /* ---- reading ---- */
 typedef struct xf_exreader xf_exreader;
 /* Opens PATH ("-" = stdin; zstd transparent).  Header lines are skipped
- * wherever they are (the first line need not be one, after shuf); an input
- * without a single line is an error. */
+ * wherever they are (the first line need not be one, after shuf), but a
+ * stream must hold one: an input without a header line (or without any
+ * line) is an error.  lang must be a word (valid UTF-8, no white space or
+ * control character, not "-"); id and extra valid UTF-8. */
 xf_exreader *xf_ex_open(const char *path);
 /* From now on, ids outside [0, V) are an error. */
 void xf_ex_set_vocab_size(xf_exreader *r, size_t v);

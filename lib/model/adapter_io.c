@@ -211,15 +211,8 @@ static void path_join(char *buf, size_t n, const char *dir, const char *file)
 
 void xf_tm_save_hub(const char *dir, const xf_taskmodel *m, const xf_config *cfg)
 {
-    struct stat st;
-    if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && xf_dir_is_empty(dir) == 1))
-        die("%s: exists and is not an empty folder", dir);
-    char tmp[4096], p[4200];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", dir) >= sizeof tmp) die("%s: path too long", dir);
-    if (!mkdtemp(tmp)) die_errno("%s: cannot create a temporary folder", tmp);
-    mode_t um = umask(0);
-    umask(um);
-    if (chmod(tmp, 0777 & ~um) != 0) die_errno("%s: chmod", tmp);
+    /* a hidden temp folder beside DIR, removed on failure (util.h) */
+    char *tmp = xf_tmpdir_create(dir), p[4200];
     xf_tensorset *ad = xf_tset_new(), *hd = xf_tset_new();
     int mlm_head = 0;
     for (int i = 0; i < m->npar; i++) {
@@ -256,8 +249,7 @@ void xf_tm_save_hub(const char *dir, const xf_taskmodel *m, const xf_config *cfg
     json_decref(meta);
     xf_tset_free(ad);
     xf_tset_free(hd);
-    if (stat(dir, &st) == 0 && rmdir(dir) != 0) die_errno("%s: cannot replace", dir);
-    if (rename(tmp, dir) != 0) die_errno("%s: cannot rename %s", dir, tmp);
+    xf_tmpdir_commit(tmp, dir);
 }
 
 /* ---- reading ---- */

@@ -9,7 +9,6 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -383,32 +382,10 @@ void xf_model_save_stream(const char *path, const xf_config *cfg, const xf_tenso
     json_decref(e);
 }
 
-/* The temp folder of xf_model_save_hf and every name that may appear in it,
- * kept in fixed buffers so the signal handler needs no allocation. */
+/* The names xf_model_save_hf may write into its folder. */
 static const char *const hf_files[] = {"config.json", "model.safetensors", "vocab.txt", "tokenizer.json",
                                        "tokenizer_config.json", "special_tokens_map.json"};
 #define N_HF_FILES (sizeof hf_files / sizeof hf_files[0])
-static char hf_tmp[PATH_MAX];
-static char hf_paths[N_HF_FILES][PATH_MAX + 32];
-static volatile sig_atomic_t hf_active;
-static struct sigaction hf_old[3];
-static const int hf_signals[3] = {SIGINT, SIGTERM, SIGHUP};
-
-static void hf_cleanup(void)
-{
-    if (!hf_active) return;
-    for (size_t i = 0; i < N_HF_FILES; i++) unlink(hf_paths[i]);
-    rmdir(hf_tmp);
-    hf_active = 0;
-}
-
-static void hf_on_signal(int sig)
-{
-    hf_cleanup();
-    for (int i = 0; i < 3; i++)
-        if (hf_signals[i] == sig) sigaction(sig, &hf_old[i], NULL);
-    raise(sig);   /* delivered to the previous handler when this one returns */
-}
 
 /* config.json as HF writes it (sorted keys, indent 2).  jansson prints
  * reals with 17 digits (1e-12 becomes 9.9999999999999998e-13); 15 digits
@@ -477,56 +454,27 @@ static void copy_tokenizer(const char *src, const char *tmp)
 void xf_model_save_hf(const char *dir, const xf_config *cfg, const xf_tensorset *s,
                       const char *tokenizer_source)
 {
-    struct stat st;
-    int existed = 0;
-    if (!stat(dir, &st)) {
-        if (!S_ISDIR(st.st_mode)) die("%s: exists and is not a folder", dir);
-        int empty = xf_dir_is_empty(dir);
-        if (empty < 0) die_errno("%s: cannot open", dir);
-        if (!empty) die("%s: exists and is not empty", dir);
-        existed = 1;
-    }
-    if (hf_active) die("%s: another model folder is being written", dir);
-    char *d1 = xstrdup(dir), *d2 = xstrdup(dir);
-    char *parent = dirname(d1), *base = basename(d2);
-    if (snprintf(hf_tmp, sizeof hf_tmp, "%s/.%s.tmpXXXXXX", parent, base) >= (int)sizeof hf_tmp)
-        die("%s: path too long", dir);
-    free(d1);
-    free(d2);
-    if (!mkdtemp(hf_tmp)) die_errno("%s: cannot create a temp folder beside it", dir);
-    for (size_t i = 0; i < N_HF_FILES; i++) snprintf(hf_paths[i], sizeof hf_paths[i], "%s/%s", hf_tmp, hf_files[i]);
-    static int registered;
-    if (!registered) {
-        atexit(hf_cleanup);   /* die() exits through here */
-        registered = 1;
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = hf_on_signal;
-    sigemptyset(&sa.sa_mask);
-    hf_active = 1;
-    for (int i = 0; i < 3; i++) sigaction(hf_signals[i], &sa, &hf_old[i]);
+    /* a temp folder beside DIR, removed on failure (util.h) */
+    char *tmp = xf_tmpdir_create(dir);
+    char *cpath = join(tmp, "config.json"), *mpath = join(tmp, "model.safetensors");
 
     json_t *cj = xf_config_to_json(cfg);
     char *text = dump_config(cj);
     json_decref(cj);
-    FILE *f = fopen(hf_paths[0], "wb");
-    if (!f) die_errno("%s: cannot create", hf_paths[0]);
-    if (fputs(text, f) == EOF || fputc('\n', f) == EOF || fclose(f)) die_errno("%s: write error", hf_paths[0]);
+    FILE *f = fopen(cpath, "wb");
+    if (!f) die_errno("%s: cannot create", cpath);
+    if (fputs(text, f) == EOF || fputc('\n', f) == EOF || fclose(f)) die_errno("%s: write error", cpath);
     free(text);
 
-    f = fopen(hf_paths[1], "wb");
-    if (!f) die_errno("%s: cannot create", hf_paths[1]);
+    f = fopen(mpath, "wb");
+    if (!f) die_errno("%s: cannot create", mpath);
     json_t *meta = json_pack("{s:s}", "format", "pt");
-    xf_safetensors_write_fp(f, hf_paths[1], s, meta);
+    xf_safetensors_write_fp(f, mpath, s, meta);
     json_decref(meta);
-    if (fflush(f) || ferror(f) || fclose(f)) die_errno("%s: write error", hf_paths[1]);
+    if (fflush(f) || ferror(f) || fclose(f)) die_errno("%s: write error", mpath);
 
-    if (tokenizer_source) copy_tokenizer(tokenizer_source, hf_tmp);
-
-    chmod(hf_tmp, 0755 & ~umask(umask(0)));
-    if (existed && rmdir(dir)) die_errno("%s: cannot replace the empty folder", dir);
-    if (rename(hf_tmp, dir)) die_errno("%s: cannot rename into place", dir);
-    hf_active = 0;
-    for (int i = 0; i < 3; i++) sigaction(hf_signals[i], &hf_old[i], NULL);
+    if (tokenizer_source) copy_tokenizer(tokenizer_source, tmp);
+    free(cpath);
+    free(mpath);
+    xf_tmpdir_commit(tmp, dir);
 }

@@ -32,6 +32,7 @@ void xf_mlm_data_read(xf_mlm_data *d, const char *path, int vocab, int seq)
 {
     memset(d, 0, sizeof *d);
     xf_exreader *r = xf_ex_open(path);
+    d->path = xstrdup(xf_ex_name(r));
     xf_ex_set_vocab_size(r, (size_t)vocab);
     xf_example ex;
     xf_ex_init(&ex);
@@ -83,6 +84,7 @@ void xf_mlm_data_free(xf_mlm_data *d)
     free(d->ids);
     free(d->len);
     free(d->special);
+    free(d->path);
     memset(d, 0, sizeof *d);
 }
 
@@ -416,8 +418,8 @@ void xf_mlm_train(xf_encoder *e, const xf_config *cfg, const xf_mlm_data *d,
         float loss = M ? xf_encoder_mlm_step(e, pos, tgt, M, 1, dump && s == first ? &logits : NULL)
                        : 0.0f;
         if (!isfinite(loss))
-            die("step %ld: the loss is %s; stopping, no model written", s + 1,
-                isnan(loss) ? "NaN" : "infinite");
+            die("%s: step %ld: the loss is %s (check the model's weights and --lr); stopping, no "
+                "model written", d->path ? d->path : "examples", s + 1, isnan(loss) ? "NaN" : "infinite");
         losses[s] = loss;
         if (dump && s == first) {
             xf_encoder_export(e, grads, dump, "grad.");
@@ -438,7 +440,8 @@ void xf_mlm_train(xf_encoder *e, const xf_config *cfg, const xf_mlm_data *d,
         if (o->clip > 0) {
             double norm = sqrt(xf_grad_sumsq(grads, nparams));
             if (!isfinite(norm))
-                die("step %ld: the gradient norm is not finite; stopping, no model written", s + 1);
+                die("%s: step %ld: the gradient norm is not finite; stopping, no model written",
+                    d->path ? d->path : "examples", s + 1);
             double coef = o->clip / (norm + 1e-6);   /* torch clip_grad_norm_ */
             if (coef < 1.0) {
                 float c = (float)coef;
@@ -454,8 +457,8 @@ void xf_mlm_train(xf_encoder *e, const xf_config *cfg, const xf_mlm_data *d,
                                    st->v + p->off, p->n, lr, s + 1, p->decay);
         }
         if (bad)
-            die("step %ld: %zu weights became NaN or infinite; stopping, no model written", s + 1,
-                bad);
+            die("%s: step %ld: %zu weights became NaN or infinite (check --lr); stopping, no model "
+                "written", d->path ? d->path : "examples", s + 1, bad);
         st->step = s + 1;
         double dt = xf_now() - t0;
         if (s == first) {
@@ -483,7 +486,7 @@ void xf_mlm_train(xf_encoder *e, const xf_config *cfg, const xf_mlm_data *d,
             xf_info(2, "wrote checkpoint %s", path);
         }
     }
-    if (log) xf_zout_commit(log);
+    st->log = log;
     if (dump) {
         xf_tensor lt;
         memset(&lt, 0, sizeof lt);

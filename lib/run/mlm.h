@@ -70,6 +70,7 @@ typedef struct xf_mlm_data {
     int vocab;            /* random replacements are drawn from [0, vocab) */
     unsigned char *special;   /* [vocab]: 1 = never masked */
     uint64_t hash;        /* of all ids, recorded in checkpoints */
+    char *path;           /* the stream read, for messages */
 } xf_mlm_data;
 
 /* Reads an example stream of task mlm (dies on other tasks, ids outside
@@ -95,6 +96,9 @@ typedef struct xf_mlm_state {
     double secs_first, secs_rest;
     long n_rest;
     long masked_total;    /* masked tokens over all steps of that run */
+    struct xf_zout *log;  /* the --log output, complete but left uncommitted by
+                           * xf_mlm_train: the caller commits it with its other
+                           * outputs (xf_zout_commit; util.h commit sets) */
 } xf_mlm_state;
 
 void xf_mlm_state_init(xf_mlm_state *st, const xf_encoder *e);

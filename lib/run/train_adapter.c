@@ -108,7 +108,10 @@ xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_e
             xf_tm_zero_grads(m);
             uint64_t ds = xf_hash64(o->seed, XF_STREAM_DROPOUT, (uint64_t)step);
             float loss = xf_tm_forward(m, batch, B, 1, ds, 1);
-            if (!isfinite(loss)) die("step %ld: loss is %g", step + 1, loss);
+            if (!isfinite(loss))
+                die("step %ld: the loss is %g on the batch of example %s (lang %s) and %d more "
+                    "(check the model's weights and --lr)", step + 1, loss, batch[0]->id,
+                    batch[0]->lang, B - 1);
             float scale = 1.0f;
             if (o->clip > 0) {
                 double norm = sqrt(xf_tm_grad_sumsq(m));
@@ -117,7 +120,8 @@ xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_e
             }
             float lr = (float)(o->lr * xf_linear_schedule(step, o->warmup, total));
             if (xf_tm_adamw(m, &opt, lr, step + 1, scale))
-                die("step %ld: non-finite weights after the update", step + 1);
+                die("step %ld: non-finite weights after the update on the batch of example %s "
+                    "(lang %s) and %d more (check --lr)", step + 1, batch[0]->id, batch[0]->lang, B - 1);
             step++;
             esum += loss;
             esteps++;
@@ -197,7 +201,9 @@ xf_train_result xf_train_lang_adapter(xf_taskmodel *m, const xf_mlm_data *d,
         uint64_t ds = xf_hash64(o->seed, XF_STREAM_DROPOUT, (uint64_t)step);
         xf_encoder_forward(m->enc, ids, NULL, am, B, Tb, 1, ds);
         float loss = M ? xf_encoder_mlm_step(m->enc, pos, plab, M, 1, NULL) : 0;
-        if (!isfinite(loss)) die("step %ld: loss is %g", step + 1, loss);
+        if (!isfinite(loss))
+            die("%s: step %ld: the loss is %g (check the model's weights and --lr)",
+                d->path ? d->path : "examples", step + 1, loss);
         float scale = 1.0f;
         if (o->clip > 0) {
             double norm = sqrt(xf_tm_grad_sumsq(m));
@@ -205,7 +211,9 @@ xf_train_result xf_train_lang_adapter(xf_taskmodel *m, const xf_mlm_data *d,
             if (coef < 1.0) scale = (float)coef;
         }
         float lr = (float)(o->lr * xf_linear_schedule(step, o->warmup, total));
-        if (xf_tm_adamw(m, &opt, lr, step + 1, scale)) die("step %ld: non-finite weights", step + 1);
+        if (xf_tm_adamw(m, &opt, lr, step + 1, scale))
+            die("%s: step %ld: non-finite weights after the update (check --lr)",
+                d->path ? d->path : "examples", step + 1);
         esum += loss;
         esteps++;
         if ((step + 1) % per_epoch == 0 || step + 1 == total) {

@@ -3,7 +3,7 @@
 # output is bitwise identical for one seed at 1 and 2 threads; the AdapterHub
 # folder and the stream evaluate identically; eval rows are well formed and
 # read back by xf-score's reader (header, columns, settings); a bad target
-# gives an error and exit 1 but the good targets still get rows; usage errors
+# gives an error naming it, exit 1 and no output; usage errors
 # exit 2; nothing is written on failure; language adapters (plain and
 # pfeiffer+inv) lower the masked-LM loss.  AdapterHub folders of language
 # adapters (pfeiffer+inv, MLM head): adapt_hub.sh.
@@ -62,16 +62,19 @@ xf-eval -m base.xfts -a a1.xfts --model-name tiny --setting mlm --transfer yor -
 # xf-score's reader accepts the rows (when xf-score is built)
 if command -v xf-score >/dev/null; then xf-score --help >/dev/null; fi
 
-# a failed target: error, exit 1, the good target still reported, no partial output
+# a failed target: error naming it, exit 1, and no output at all (not even the
+# good target's rows: a file that exists is finished)
 printf 'garbage\n' > bad.tsv
-set +e
-xf-eval -m base.xfts -a a1.xfts --model-name tiny -o rows.tsv eng.tsv bad.tsv missing.tsv 2> err.txt
-rc=$?
-set -e
-[ "$rc" -eq 1 ] || { echo "failed target: exit $rc"; exit 1; }
-grep -q 'bad.tsv' err.txt
-grep -q 'missing.tsv' err.txt
-[ "$(wc -l < rows.tsv)" -eq 2 ] && grep -q 'eng' rows.tsv
+for bad in bad.tsv missing.tsv; do
+  set +e
+  xf-eval -m base.xfts -a a1.xfts --model-name tiny -o rows.tsv eng.tsv $bad 2> err.txt
+  rc=$?
+  set -e
+  [ "$rc" -eq 1 ] || { echo "failed target $bad: exit $rc"; exit 1; }
+  grep -q "$bad" err.txt || { echo "failed target $bad: message"; cat err.txt; exit 1; }
+  [ ! -e rows.tsv ] || { echo "failed target $bad: rows.tsv written"; exit 1; }
+  [ -z "$(ls -A | grep '^\.rows')" ] || { echo "failed target $bad: temp left"; ls -A; exit 1; }
+done
 
 # task mismatch and usage errors
 xf-tokenize -q --tokenizer vocab.txt --task dep --seq 64 --lang eng "$ud/eng_ewt/dev.conllu.zst" > all.tsv
