@@ -70,7 +70,7 @@ expect_fail 1 "eval.tsv:[0-9]+: language 'xxx' is not in langs3.tsv" seen --lang
 
 # Usage errors exit 2.
 expect_fail 2 'must end in .svg or .png' rank --plot fig.pdf "$G/eval.tsv"
-expect_fail 2 '--plot works with rank' variance --plot fig.svg "$G/eval.tsv"
+expect_fail 2 '--plot works with every analysis, not ts' ts --plot fig.svg "$G/eval.tsv"
 expect_fail 2 "unknown metric 'f1'" --metric f1 "$G/eval.tsv"
 expect_fail 2 'not in \(0, 1\]' variance --extreme-share 2 "$G/eval.tsv"
 # A missing gnuplot is an error before any work.
