@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh SECONDS BUILD_DIR [NAME...] — runs every libFuzzer harness
 # BUILD_DIR/fuzz/fuzz_NAME (or the NAMEs given, e.g. "tsv conllu") for
-# SECONDS seconds, one after the other, one process each (-jobs=1), and
+# SECONDS seconds, one after the other, one process each (no -jobs: that
+# would log to fuzz-N.log in the current folder), and
 # fails if any finds a crash, a leak, a timeout or runs out of memory.
 #
 # Corpora: the seeds made now by seeds.sh (BUILD_DIR/fuzz-seeds/NAME) and
@@ -49,7 +50,7 @@ for name in "$@"; do
   [ -d "$here/seeds/$name" ] && dirs+=("$here/seeds/$name")
   log=$bdir/fuzz-$name.log
   start=$(date +%s)
-  "$bin" -max_total_time="$secs" -jobs=1 -timeout=10 -rss_limit_mb=2048 \
+  "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -max_len="$(max_len "$name")" -close_fd_mask=3 -print_final_stats=1 \
     -artifact_prefix="$crashes/" ${FUZZ_FLAGS:-} "${dirs[@]}" >"$log" 2>&1
   rc=$?
