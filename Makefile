@@ -110,7 +110,7 @@ FUZZ_WRAP     = -Wl,--wrap=exit,--wrap=open,--wrap=close,--wrap=fopen,--wrap=fdo
 FUZZ_SRC      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS       = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-fuzzers: $(FUZZERS)
+fuzzers: $(FUZZERS) $(BUILD)/fuzz/selftest
 
 $(BUILD)/fuzz/harness.o: tests/fuzz/harness.c tests/fuzz/harness.h $(LIB_HDR)
 	@mkdir -p $(@D)

@@ -28,6 +28,22 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 if [ $# -eq 0 ]; then
   set -- $(cd "$bdir/fuzz" && ls fuzz_* | sed 's/^fuzz_//')
 fi
+# The machinery first (selftest.c): a die is caught and cleaned up, a
+# descriptor leak, an overflow and a die marked as a bug are findings.
+st=$(mktemp -d)
+selftest() {   # CASE WANT(0|fail)
+  printf '%s' "$1" > "$st/$1"
+  "$bdir/fuzz/selftest" "$st/$1" > "$st/$1.log" 2>&1
+  local rc=$?
+  if { [ "$2" = 0 ] && [ $rc -ne 0 ]; } || { [ "$2" = fail ] && [ $rc -eq 0 ]; }; then
+    echo "FAIL fuzz selftest '$1': exit $rc"; tail -n 20 "$st/$1.log"; return 1
+  fi
+}
+selftest die 0 && selftest fdleak fail && selftest overflow fail && selftest bugdie fail ||
+  { rm -rf "$st"; exit 1; }
+rm -rf "$st"
+echo "ok   fuzz selftest: die caught and released; leak, overflow, die-as-bug reported"
+
 bash "$here/seeds.sh" "$bdir/fuzz-seeds" || { echo "fuzz: cannot make the seed corpora"; exit 1; }
 
 # Longest input libFuzzer makes, per harness (seeds may be longer: they are
