@@ -411,6 +411,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)strerror(EISDIR);
     static const char *one[] = {"x"};
     (void)xf_tsv_header_line(one, 1);
+    /* and the OpenMP runtime, which allocates its thread team and tables on
+     * the first parallel region (the encoder's random init has one) */
+    volatile int nthreads = 0;
+#pragma omp parallel
+    {
+#pragma omp atomic
+        nthreads++;
+    }
+    (void)nthreads;
     /* setup may die: then it is a broken harness, not a finding */
     if (setjmp(jb) == 0) {
         armed = 1;
