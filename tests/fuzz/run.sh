@@ -33,7 +33,7 @@ fi
 st=$(mktemp -d)
 selftest() {   # CASE WANT(0|fail)
   printf '%s' "$1" > "$st/$1"
-  "$bdir/fuzz/selftest" "$st/$1" > "$st/$1.log" 2>&1
+  ( "$bdir/fuzz/selftest" "$st/$1" > "$st/$1.log" 2>&1; exit $? ) 2>/dev/null
   local rc=$?
   if { [ "$2" = 0 ] && [ $rc -ne 0 ]; } || { [ "$2" = fail ] && [ $rc -eq 0 ]; }; then
     echo "FAIL fuzz selftest '$1': exit $rc"; tail -n 20 "$st/$1.log"; return 1
@@ -66,7 +66,8 @@ for name in "$@"; do
   [ -d "$here/seeds/$name" ] && dirs+=("$here/seeds/$name")
   log=$bdir/fuzz-$name.log
   start=$(date +%s)
-  "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  # the outer timeout: a harness that hangs in its own crash report
+  timeout -k 10 $((secs + 120)) "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -max_len="$(max_len "$name")" -close_fd_mask=3 -print_final_stats=1 \
     -artifact_prefix="$crashes/" ${FUZZ_FLAGS:-} "${dirs[@]}" >"$log" 2>&1
   rc=$?
