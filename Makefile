@@ -38,7 +38,8 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@XF_BIN=$(abspath $(BUILD)/bin) bash examples/demo.sh
 
-.PHONY: FORCE demo all test check check-unit check-cli check-real check-torch asan bench deps clean lint-man
+.PHONY: FORCE demo all test check check-unit check-cli check-real check-torch asan bench deps clean lint-man \
+        fuzz fuzz-smoke fuzzers
 .DELETE_ON_ERROR:
 
 all: $(TOOLS) $(BUILD)/cflags $(BUILD)/ldlibs
@@ -92,6 +93,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@echo "make test: all suites passed"
 
 check: all $(UNITS)
@@ -115,6 +117,42 @@ asan:
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	  check-unit check-cli
 
+# ---- fuzzing: libFuzzer harnesses (tests/fuzz/fuzz_*.c), clang + ASan + UBSan ----
+# libxf is compiled again with clang in its own build directory; every
+# harness runs FUZZ_SECONDS seconds from a seed corpus made at run time
+# (tests/fuzz/run.sh).  `make test` runs the 20-second smoke.  The --wrap
+# list lets a harness catch die() and release what the parse held
+# (tests/fuzz/harness.h).
+FUZZ_BUILD    = build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_WRAP     = -Wl,--wrap=exit,--wrap=open,--wrap=close,--wrap=fopen,--wrap=fdopen,--wrap=fclose,--wrap=opendir,--wrap=closedir
+FUZZ_SRC      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS       = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+fuzzers: $(FUZZERS) $(BUILD)/fuzz/selftest
+
+$(BUILD)/fuzz/harness.o: tests/fuzz/harness.c tests/fuzz/harness.h $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(XFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/harness.o $(wildcard tests/fuzz/*.h) $(BUILD)/libxf.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(XFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/fuzz/harness.o \
+	  $(BUILD)/libxf.a $(LDFLAGS) $(LDLIBS) $(FUZZ_WRAP)
+
+# clang's -Wpass-failed: "#pragma omp simd" loops it does not vectorise
+FUZZ_MAKE = $(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) BLAS=$(or $(BLAS_USE),$(BLAS)) CC=clang OPT="-O1 -g" \
+	  CFLAGS="-Wno-pass-failed" SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link"
+
+fuzz: all
+	@$(FUZZ_MAKE) fuzzers
+	@XF_BIN=$(abspath $(BUILD)/bin) bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BUILD) $(FUZZ)
+
+fuzz-smoke: all
+	@$(FUZZ_MAKE) fuzzers
+	@XF_BIN=$(abspath $(BUILD)/bin) bash tests/fuzz/run.sh 20 $(FUZZ_BUILD)
+
 bench: all
 	@XF_BIN=$(abspath $(BUILD)/bin) bash tests/bench/run.sh
 
@@ -123,4 +161,4 @@ lint-man:
 	@for m in man/*.[1-9]; do mandoc -Tlint -W warning $$m || exit 1; done
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -14,6 +14,8 @@ pkgs="build-essential pkg-config $blas libcsv-dev libzstd-dev zstd libjansson-de
       libutf8proc-dev libcriterion-dev gnuplot-nox mandoc time binutils python3-torch python3-numpy python3-scipy python3-sentencepiece"
 # the study report is checked in a real browser
 pkgs="$pkgs chromium"
+# libFuzzer harnesses (tests/fuzz) build with clang
+pkgs="$pkgs clang libclang-rt-14-dev libomp-14-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
