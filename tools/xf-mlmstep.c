@@ -337,7 +337,10 @@ int main(int argc, char **argv)
                                                 "lr", (double)o.lr));
     xf_prov_put(extra, &outprov);
     if (out) xf_model_save_stream(out, &cfg, ts, "model", (long long)o.seed, extra);
-    if (hf_out) xf_model_save_hf(hf_out, &cfg, ts, tok_path);
+    if (hf_out) {   /* a folder has no HEAD: its config.json carries the provenance */
+        xf_prov_to_config(&cfg, &outprov);
+        xf_model_save_hf(hf_out, &cfg, ts, tok_path);
+    }
     json_decref(extra);
     xf_tset_free(ts);
 

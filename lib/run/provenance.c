@@ -36,52 +36,64 @@ static int word_ok(const char *s, int list)
     return 1;
 }
 
-static char *get_str(const json_t *o, const char *key, int list, const char *src)
+static char *get_str(const json_t *o, const char *key, int list, const char *src,
+                     const char *where)
 {
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v)) return NULL;
     if (!json_is_string(v) || !word_ok(json_string_value(v), list))
-        die("%s: HEAD provenance: key '%s': not a non-empty string without white space%s", src,
+        die("%s: %s: key '%s': not a non-empty string without white space%s", src, where,
             key, list ? " ('+'-joined)" : "");
     return xstrdup(json_string_value(v));
 }
 
-static long get_int(const json_t *o, const char *key, const char *src)
+static long get_int(const json_t *o, const char *key, const char *src, const char *where)
 {
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v)) return -1;
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (1LL << 62))
-        die("%s: HEAD provenance: key '%s': not an integer in 0..2^62", src, key);
+        die("%s: %s: key '%s': not an integer in 0..2^62", src, where, key);
     return (long)json_integer_value(v);
 }
 
-int xf_prov_read(xf_prov *p, const json_t *head, const char *src)
+/* Fills P from the provenance object O (WHERE names it in messages). */
+static int read_obj(xf_prov *p, const json_t *o, const char *src, const char *where)
 {
     xf_prov_init(p);
-    json_t *o = head ? json_object_get(head, "provenance") : NULL;
     if (!o) return 0;
-    if (!json_is_object(o)) die("%s: HEAD provenance: not a JSON object", src);
-    p->model = get_str(o, "model", 0, src);
-    char *s = get_str(o, "setting", 0, src);
+    if (!json_is_object(o)) die("%s: %s: not a JSON object", src, where);
+    p->model = get_str(o, "model", 0, src, where);
+    char *s = get_str(o, "setting", 0, src, where);
     if (s) {
         if (!strcmp(s, "base")) p->setting = XF_SET_BASE;
         else if (!strcmp(s, "mlm")) p->setting = XF_SET_MLM;
         else if (!strcmp(s, "lang")) p->setting = XF_SET_LANG;
-        else die("%s: HEAD provenance: key 'setting': '%s' is not base, mlm or lang", src, s);
+        else die("%s: %s: key 'setting': '%s' is not base, mlm or lang", src, where, s);
         free(s);
     }
-    p->transfer = get_str(o, "transfer", 1, src);
-    p->steps = get_int(o, "steps", src);
-    p->run = get_int(o, "run", src);
-    p->adapters = get_str(o, "adapters", 1, src);
-    p->lang = get_str(o, "lang", 0, src);
-    p->name = get_str(o, "name", 0, src);
+    p->transfer = get_str(o, "transfer", 1, src, where);
+    p->steps = get_int(o, "steps", src, where);
+    p->run = get_int(o, "run", src, where);
+    p->adapters = get_str(o, "adapters", 1, src, where);
+    p->lang = get_str(o, "lang", 0, src, where);
+    p->name = get_str(o, "name", 0, src, where);
     json_t *from = json_object_get(o, "from");
     if (from && !json_is_null(from)) {
-        if (!json_is_object(from)) die("%s: HEAD provenance: key 'from': not a JSON object", src);
+        if (!json_is_object(from)) die("%s: %s: key 'from': not a JSON object", src, where);
         p->from = json_incref(from);
     }
     return 1;
+}
+
+int xf_prov_read(xf_prov *p, const json_t *head, const char *src)
+{
+    return read_obj(p, head ? json_object_get(head, "provenance") : NULL, src, "HEAD provenance");
+}
+
+void xf_prov_to_config(xf_config *cfg, const xf_prov *p)
+{
+    if (!cfg->json) cfg->json = json_object();
+    json_object_set_new(cfg->json, XF_PROV_CONFIG_KEY, xf_prov_to_json(p));
 }
 
 json_t *xf_prov_to_json(const xf_prov *p)
@@ -148,7 +160,14 @@ char *xf_prov_model_name(const char *path, const xf_config *cfg, const xf_prov *
 xf_tensorset *xf_prov_model_load(const char *path, xf_config *cfg, xf_prov *p)
 {
     xf_tensorset *ts = xf_model_load(path, cfg);
-    xf_prov_read(p, ts->head, strcmp(path, "-") ? path : "<stdin>");
+    const char *src = strcmp(path, "-") ? path : "<stdin>";
+    if (!xf_prov_read(p, ts->head, src) && cfg->json) {
+        /* an HF folder written by xf (xf-mlmstep --hf-out) */
+        read_obj(p, json_object_get(cfg->json, XF_PROV_CONFIG_KEY), src,
+                 "config.json " XF_PROV_CONFIG_KEY);
+    }
+    /* the config travels on into new streams and folders: not its old provenance */
+    if (cfg->json) json_object_del(cfg->json, XF_PROV_CONFIG_KEY);
     char *name = xf_prov_model_name(path, cfg, p);
     p->model_guessed = !p->model;
     free(p->model);

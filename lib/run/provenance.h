@@ -57,6 +57,14 @@ json_t *xf_prov_to_json(const xf_prov *p);
 /* Sets EXTRA["provenance"] (EXTRA: the HEAD keys a writer adds). */
 void xf_prov_put(json_t *extra, const xf_prov *p);
 
+/* An HF folder has no HEAD: xf writes the same object into its config.json
+ * under this key (HF keeps unknown config keys), and reads it from a folder
+ * whose stream has none. */
+#define XF_PROV_CONFIG_KEY "xf_provenance"
+/* Sets CFG's config.json key XF_PROV_CONFIG_KEY to P (before
+ * xf_model_save_hf). */
+void xf_prov_to_config(xf_config *cfg, const xf_prov *p);
+
 /* The name of the base model loaded from PATH with config CFG and stream
  * provenance REC (may be NULL), in this order of preference:
  *   1. the config's "_name_or_path" or "name_or_path" (non-empty);
@@ -69,9 +77,10 @@ void xf_prov_put(json_t *extra, const xf_prov *p);
  * becomes '_' (eval-row fields hold none).  Caller frees. */
 char *xf_prov_model_name(const char *path, const xf_config *cfg, const xf_prov *rec);
 
-/* xf_model_load that also fills P from the stream's HEAD (all unknown for a
- * folder) and sets P->model by xf_prov_model_name (P->model_guessed = 1 if
- * it was not recorded).  P must be initialised. */
+/* xf_model_load that also fills P from the stream's HEAD (for a folder:
+ * from its config.json's XF_PROV_CONFIG_KEY; all unknown if absent), drops
+ * that key from CFG, and sets P->model by xf_prov_model_name
+ * (P->model_guessed = 1 if it was not recorded). */
 xf_tensorset *xf_prov_model_load(const char *path, xf_config *cfg, xf_prov *p);
 /* xf_encoder_load with P filled as above. */
 xf_encoder *xf_prov_encoder_load(const char *path, xf_config *cfg, xf_prov *p);

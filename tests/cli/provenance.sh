@@ -5,7 +5,7 @@
 # them: the ts rows are checked against values computed here with awk from
 # the eval rows.  Language adapters label rows setting=lang, adapters=<their
 # language> without flags.  A saved, piped, chained or checkpointed model
-# keeps its base's name; several example languages give a '+'-joined
+# keeps its base's name (an --hf-out folder too); several example languages give a '+'-joined
 # transfer; flags override provenance with a warning; streams without
 # provenance evaluate as before (labels from flags or defaults).
 set -euo pipefail
@@ -99,6 +99,11 @@ cat results.tsv lang.tsv | xf-score compare > /dev/null
 xf-mlmstep -q --model mbert --steps 3 --seed 7 --save-at 2 -o ft.xfts wol.mlm.tsv.zst
 xf-eval --model ft.xfts --adapter pos.adapter wol.pos.tsv.zst | data | cut -f1-8 > r.tsv
 [ "$(cat r.tsv)" = "mbert	pos	mlm	wol	3	7	-	wol" ] || fail "saved stream: $(cat r.tsv)"
+# an HF folder (no HEAD) carries it in config.json
+xf-mlmstep -q --model mbert --steps 2 --seed 6 --hf-out ft_hf wol.mlm.tsv.zst
+grep -q '"xf_provenance"' ft_hf/config.json || fail "--hf-out: no xf_provenance in config.json"
+xf-eval --model ft_hf --adapter pos.adapter wol.pos.tsv.zst | data | cut -f1-8 > r.tsv
+[ "$(cat r.tsv)" = "mbert	pos	mlm	wol	2	6	-	wol" ] || fail "--hf-out folder: $(cat r.tsv)"
 # a checkpoint records the steps done
 xf-eval --model ft.xfts.step2 --adapter pos.adapter wol.pos.tsv.zst | data | cut -f1-8 > r.tsv
 [ "$(cat r.tsv)" = "mbert	pos	mlm	wol	2	7	-	wol" ] || fail "checkpoint: $(cat r.tsv)"
