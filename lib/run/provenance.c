@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapter_io.h"
 #include "encoder_io.h"
 #include "util.h"
 
@@ -277,6 +278,27 @@ void xf_prov_fusion(xf_prov *out, const xf_prov *base, const xf_prov *const *ad,
     out->model = base && base->model ? xstrdup(base->model) : NULL;
     out->setting = XF_SET_LANG;
     out->adapters = join_plus(ad, names, n);
+}
+
+void xf_prov_put_fusion(json_t *extra, const xf_prov *base,
+                        const struct xf_adapter_file *const *files, int n)
+{
+    xf_prov *p = xcalloc((size_t)n + 1, sizeof *p);
+    const xf_prov **pp = xcalloc((size_t)n + 1, sizeof *pp);
+    const char **names = xcalloc((size_t)n + 1, sizeof *names);
+    for (int k = 0; k < n; k++) {
+        xf_prov_read(&p[k], files[k]->head, files[k]->name);
+        pp[k] = &p[k];
+        names[k] = files[k]->name;
+    }
+    xf_prov out;
+    xf_prov_fusion(&out, base, pp, names, n);
+    xf_prov_put(extra, &out);
+    xf_prov_free(&out);
+    for (int k = 0; k < n; k++) xf_prov_free(&p[k]);
+    free(p);
+    free(pp);
+    free(names);
 }
 
 void xf_prov_labels(xf_labels *out, const xf_label_flags *f, const xf_prov *m,

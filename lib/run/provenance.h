@@ -106,6 +106,13 @@ void xf_prov_lang_adapter(xf_prov *out, const xf_prov *base, const char *lang, c
 void xf_prov_fusion(xf_prov *out, const xf_prov *base, const xf_prov *const *ad,
                     const char *const *names, int n);
 
+/* For xf-fuse, one call: EXTRA["provenance"] := the fusion (xf_prov_fusion)
+ * of the language adapters FILES[0..n) in fusion order (each by its HEAD's
+ * provenance, else its name) on a base of provenance BASE (NULL: unknown). */
+struct xf_adapter_file;
+void xf_prov_put_fusion(json_t *extra, const xf_prov *base,
+                        const struct xf_adapter_file *const *files, int n);
+
 /* ---- eval-row labels (xf-eval) ---- */
 typedef struct xf_label_flags {
     const char *model;       /* --model-name, or NULL */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapter_io.h"
 #include "provenance.h"
 #include "testutil.h"
 #include "util.h"
@@ -192,6 +193,46 @@ Test(provenance, lang_adapter_and_fusion)
     xf_prov_free(&eng);
     xf_prov_free(&hin);
     xf_prov_free(&base);
+}
+
+Test(provenance, put_fusion_one_call)
+{
+    /* two xf-adapt language adapters and an AdapterHub folder (no provenance) */
+    xf_adapter_file f[3];
+    memset(f, 0, sizeof f);
+    f[0].head = parse("{\"provenance\":{\"setting\":\"lang\",\"adapters\":\"eng\",\"lang\":\"eng\"}}");
+    strcpy(f[0].name, "english");
+    f[1].head = parse("{\"provenance\":{\"lang\":\"hin\",\"name\":\"hi\"}}");
+    strcpy(f[1].name, "hi");
+    f[2].head = parse("{\"adapter\":{\"name\":\"zho\"}}");
+    strcpy(f[2].name, "zho");
+    const xf_adapter_file *fp[] = {&f[0], &f[1], &f[2]};
+    xf_prov base;
+    xf_prov_init(&base);
+    base.model = xstrdup("xlmr");
+    json_t *extra = json_object();
+    xf_prov_put_fusion(extra, &base, fp, 3);
+    char *s = json_dumps(json_object_get(extra, "provenance"), JSON_COMPACT);
+    cr_assert_str_eq(s, "{\"model\":\"xlmr\",\"setting\":\"lang\",\"adapters\":\"eng+hin+zho\"}");
+    free(s);
+    /* ... and xf-eval reads it back as one language-side stream */
+    xf_prov fus, m;
+    cr_assert_eq(xf_prov_read(&fus, extra, "fusion"), 1);
+    xf_prov_init(&m);
+    m.model = xstrdup("xlmr");
+    const xf_prov *fa[] = {&fus};
+    const char *fn[] = {"fusion"};
+    xf_label_flags none = {NULL, -1, NULL, -1, -1};
+    xf_labels l;
+    xf_prov_labels(&l, &none, &m, fa, fn, 1);
+    cr_assert_eq(l.setting, XF_SET_LANG);
+    cr_assert_str_eq(l.adapters, "eng+hin+zho");
+    xf_labels_free(&l);
+    xf_prov_free(&m);
+    xf_prov_free(&fus);
+    json_decref(extra);
+    xf_prov_free(&base);
+    for (int k = 0; k < 3; k++) json_decref(f[k].head);
 }
 
 static const xf_label_flags NOFLAGS = {NULL, -1, NULL, -1, -1};
