@@ -4,6 +4,7 @@
 #include "encoder_io.h"
 #include "examples.h"
 #include "hfmodel.h"
+#include "provenance.h"
 #include "taskmodel.h"
 #include "tokenizer.h"
 #include "train_adapter.h"
@@ -160,7 +161,9 @@ int main(int argc, char **argv)
     xf_cli_threads(threads);
 
     xf_config cfg;
-    xf_encoder *enc = xf_encoder_load(model, &cfg);
+    xf_prov mprov, aprov;   /* the base's provenance; the adapter's (provenance.h) */
+    xf_prov_init(&mprov);
+    xf_encoder *enc = xf_prov_encoder_load(model, &cfg, &mprov);
     const char *prefix = xf_model_prefix(&cfg);
     xf_taskmodel *m = xf_tm_new(enc, prefix, task);
     xf_adapter_file *lf = NULL;
@@ -197,10 +200,14 @@ int main(int argc, char **argv)
                                   "steps", (json_int_t)r.steps, "mlm_probability", mlm_prob,
                                   "first_loss", r.first_loss, "last_loss", r.last_loss);
         xf_commit_set_begin();   /* both outputs appear, or none */
+        xf_prov_lang_adapter(&aprov, &mprov, iso ? iso : name, name ? name : iso);
+        xf_prov_put(extra, &aprov);
         if (hub) xf_tm_save_hub(hub, m, &cfg);
         if (out || !hub) xf_tm_save_stream(out ? out : "-", m, &cfg, seed, extra);
         xf_commit_set_end();
         json_decref(extra);
+        xf_prov_free(&aprov);
+        xf_prov_free(&mprov);
         xf_mlm_data_free(&data);
         xf_tm_free(m);
         xf_config_free(&cfg);
@@ -236,10 +243,15 @@ int main(int argc, char **argv)
     if (lf) json_object_set_new(train, "lang_adapter", json_string(lf->name));
     json_t *extra = json_pack("{s:o}", "train", train);
     xf_commit_set_begin();   /* both outputs appear, or none */
+    xf_prov_init(&aprov);
+    aprov.model = xstrdup(mprov.model);
+    xf_prov_put(extra, &aprov);
     if (hub) xf_tm_save_hub(hub, m, &cfg);
     if (out || !hub) xf_tm_save_stream(out ? out : "-", m, &cfg, seed, extra);
     xf_commit_set_end();
     json_decref(extra);
+    xf_prov_free(&aprov);
+    xf_prov_free(&mprov);
     xf_adapter_file_free(lf);
     for (size_t i = 0; i < n; i++) xf_ex_free(&ex[i]);
     free(ex);

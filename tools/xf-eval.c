@@ -6,10 +6,10 @@
 #include "evaluate.h"
 #include "examples.h"
 #include "hfmodel.h"
+#include "provenance.h"
 #include "taskmodel.h"
 #include "util.h"
 
-#include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +22,15 @@ static const char USAGE[] =
     "  -m, --model MODEL      HF folder, tensor stream, or '-' (e.g. from xf-mlmstep)\n"
     "  -a, --adapter A        task adapter + head: xf-adapt stream or AdapterHub folder\n"
     "      --lang-adapter A   language adapter under the task adapter (Stack(A, task))\n"
-    "      --model-name NAME  model column (default: from the config or the path)\n"
-    "      --setting S        base | mlm | lang (default: lang with --lang-adapter, else base)\n"
-    "      --transfer ISO     transfer language (setting mlm)\n"
-    "      --steps K          MLM steps (setting mlm)\n"
-    "      --run R            repetition (setting mlm)\n"
+    "The label columns come from the streams' provenance (xf-stream(5)); these\n"
+    "flags override it (a contradiction is a warning):\n"
+    "      --model-name NAME  model column (default: the config's _name_or_path, the\n"
+    "                         name the stream records, or the path)\n"
+    "      --setting S        base | mlm | lang (default: lang with --lang-adapter, else\n"
+    "                         what the model records, else base)\n"
+    "      --transfer ISO     transfer language (setting mlm; default: recorded)\n"
+    "      --steps K          MLM steps (setting mlm; default: recorded, else 0)\n"
+    "      --run R            repetition (setting mlm; default: recorded seed, else 0)\n"
     "      --decode greedy|mst  dependency decoding (greedy, as the reference)\n"
     "      --batch N          examples per forward (32)\n"
     "      --threads N        threads (default: all cores)\n"
@@ -38,19 +42,6 @@ enum { O_LANG = 0x100, O_NAME, O_SETTING, O_TRANSFER, O_STEPS, O_RUN, O_DECODE, 
 /* A row kept until the end: the output is written only once every target is done. */
 typedef struct row { char *target; const char *metric; double value; long n; } row;
 
-static char *default_model_name(const char *path, const xf_config *cfg)
-{
-    json_t *np = cfg->json ? json_object_get(cfg->json, "_name_or_path") : NULL;
-    const char *s = json_is_string(np) && *json_string_value(np) ? json_string_value(np) : path;
-    if (!strcmp(s, "-")) return xstrdup("model");
-    char *tmp = xstrdup(s);
-    size_t l = strlen(tmp);
-    while (l > 1 && tmp[l - 1] == '/') tmp[--l] = 0;
-    char *b = xstrdup(basename(tmp));
-    free(tmp);
-    char *dot = strchr(b, '.');
-    if (dot && dot != b) *dot = 0;
-    return b;
 }
 
 int main(int argc, char **argv)
@@ -65,11 +56,12 @@ int main(int argc, char **argv)
         {"run", required_argument, 0, O_RUN}, {"decode", required_argument, 0, O_DECODE},
         {"batch", required_argument, 0, O_BATCH},
         {"threads", required_argument, 0, O_THREADS}, {0, 0, 0, 0}};
-    const char *model = NULL, *adapter = NULL, *out = "-", *name = NULL, *setting_s = NULL;
-    const char *transfer = "-", *threads = NULL, *decode = "greedy";
+    const char *model = NULL, *adapter = NULL, *out = "-", *setting_s = NULL;
+    const char *threads = NULL, *decode = "greedy";
     const char *langs[XF_TM_MAX_LANG + 1];
     int nlang = 0;
-    long steps = 0, run = 0, batch = 32;
+    long batch = 32;
+    xf_label_flags lf_flags = { .model = NULL, .setting = -1, .transfer = NULL, .steps = -1, .run = -1 };
     int c;
     while ((c = getopt_long(argc, argv, XF_COMMON_SHORTOPTS "m:a:o:", longopts, 0)) != -1) {
         if (xf_cli_common(c, USAGE)) continue;
@@ -81,11 +73,11 @@ int main(int argc, char **argv)
             if (nlang == XF_TM_MAX_LANG) die_usage("at most %d --lang-adapter", XF_TM_MAX_LANG);
             langs[nlang++] = optarg;
             break;
-        case O_NAME: name = optarg; break;
+        case O_NAME: lf_flags.model = optarg; break;
         case O_SETTING: setting_s = optarg; break;
-        case O_TRANSFER: transfer = optarg; break;
-        case O_STEPS: steps = xf_parse_long("--steps", optarg, 0, 1L << 40); break;
-        case O_RUN: run = xf_parse_long("--run", optarg, 0, 1L << 40); break;
+        case O_TRANSFER: lf_flags.transfer = optarg; break;
+        case O_STEPS: lf_flags.steps = xf_parse_long("--steps", optarg, 0, 1000000000); break;
+        case O_RUN: lf_flags.run = xf_parse_long("--run", optarg, 0, 1000000000); break;
         case O_DECODE: decode = optarg; break;
         case O_BATCH: batch = xf_parse_long("--batch", optarg, 1, 1 << 20); break;
         case O_THREADS: threads = optarg; break;
@@ -96,30 +88,31 @@ int main(int argc, char **argv)
     if (!adapter) die_usage("--adapter is required");
     if (optind >= argc) die_usage("no target example stream given");
     if (strcmp(decode, "greedy") && strcmp(decode, "mst")) die_usage("--decode: greedy or mst");
-    xf_setting setting = nlang ? XF_SET_LANG : XF_SET_BASE;
     if (setting_s) {
-        if (!strcmp(setting_s, "base")) setting = XF_SET_BASE;
-        else if (!strcmp(setting_s, "mlm")) setting = XF_SET_MLM;
-        else if (!strcmp(setting_s, "lang")) setting = XF_SET_LANG;
+        if (!strcmp(setting_s, "base")) lf_flags.setting = XF_SET_BASE;
+        else if (!strcmp(setting_s, "mlm")) lf_flags.setting = XF_SET_MLM;
+        else if (!strcmp(setting_s, "lang")) lf_flags.setting = XF_SET_LANG;
         else die_usage("--setting: base, mlm or lang");
     }
-    if (setting == XF_SET_LANG && !nlang) die_usage("--setting lang needs --lang-adapter");
-    if (setting != XF_SET_LANG && nlang) die_usage("--lang-adapter implies --setting lang");
-    if (setting == XF_SET_MLM && !strcmp(transfer, "-")) die_usage("--setting mlm needs --transfer");
-    if (setting != XF_SET_MLM && (strcmp(transfer, "-") || steps || run))
-        die_usage("--transfer, --steps and --run belong to --setting mlm");
+    if (lf_flags.setting == XF_SET_LANG && !nlang) die_usage("--setting lang needs --lang-adapter");
+    if (lf_flags.setting >= 0 && lf_flags.setting != XF_SET_LANG && nlang)
+        die_usage("--lang-adapter implies --setting lang");
     int nstdin = !strcmp(model, "-") + !strcmp(adapter, "-");
     for (int i = optind; i < argc; i++) nstdin += !strcmp(argv[i], "-");
     if (nstdin > 1) die_usage("stdin ('-') can be used only once");
     xf_cli_threads(threads);
 
     xf_config cfg;
-    xf_encoder *enc = xf_encoder_load(model, &cfg);
+    xf_prov mprov, lprov[XF_TM_MAX_LANG];
+    const xf_prov *lp[XF_TM_MAX_LANG];
+    char lnames[XF_TM_MAX_LANG][XF_ADAPTER_NAME_MAX];
+    const char *ln[XF_TM_MAX_LANG];
+    xf_prov_init(&mprov);
+    xf_encoder *enc = xf_prov_encoder_load(model, &cfg, &mprov);
     const char *prefix = xf_model_prefix(&cfg);
     xf_adapter_file *af = xf_adapter_file_load(adapter, prefix);
     if (af->task == XF_TASK_MLM) die("%s: a language adapter, not a task adapter", adapter);
     xf_taskmodel *m = xf_tm_new(enc, prefix, af->task);
-    char adapters_col[512] = "-";
     for (int k = 0; k < nlang; k++) {
         /* Several language adapters are combined by AdapterFusion (later): the
          * taskmodel refuses a second one until then. */
@@ -127,13 +120,15 @@ int main(int argc, char **argv)
         if (lf->task != XF_TASK_MLM || !lf->reduction)
             die("%s: not a language adapter (task %s)", langs[k], xf_task_name(lf->task));
         xf_tm_add_lang(m, lf->name, lf->ts, langs[k]);
-        size_t l = strlen(adapters_col);
-        snprintf(adapters_col + (k ? l : 0), sizeof adapters_col - (k ? l : 0), "%s%s",
-                 k ? "+" : "", lf->name);
+        xf_prov_read(&lprov[k], lf->head, langs[k]);
+        lp[k] = &lprov[k];
+        snprintf(lnames[k], sizeof lnames[k], "%s", lf->name);
+        ln[k] = lnames[k];
         xf_adapter_file_free(lf);
     }
     xf_tm_load_task(m, af, adapter);
-    char *mname = name ? xstrdup(name) : default_model_name(model, &cfg);
+    xf_labels lab;
+    xf_prov_labels(&lab, &lf_flags, &mprov, lp, ln, nlang);
 
     xf_eval_opts eo = xf_eval_defaults();
     eo.batch = (int)batch;
@@ -184,19 +179,19 @@ int main(int argc, char **argv)
     xf_info(2, "eval: %.0f tokens/s", tok / (secs > 0 ? secs : 1));
     xf_zout *z = xf_zout_open(out, XF_Z_AUTO);
     xf_evalrow_write_header(z);
-    char steps_s[32];
-    snprintf(steps_s, sizeof steps_s, "%ld", steps);
     for (size_t i = 0; i < nrows; i++) {
-        xf_evalrow er = { .model = mname, .task = xf_task_name(m->task), .setting = setting,
-                          .transfer = transfer, .steps = steps, .run = run,
-                          .adapters = adapters_col, .target = rows[i].target,
+        xf_evalrow er = { .model = lab.model, .task = xf_task_name(m->task),
+                          .setting = lab.setting, .transfer = lab.transfer, .steps = lab.steps,
+                          .run = lab.run, .adapters = lab.adapters, .target = rows[i].target,
                           .metric = rows[i].metric, .value = rows[i].value, .n = rows[i].n };
         xf_evalrow_write(z, &er);
         free(rows[i].target);
     }
     xf_zout_commit(z);
     free(rows);
-    free(mname);
+    xf_labels_free(&lab);
+    xf_prov_free(&mprov);
+    for (int k = 0; k < nlang; k++) xf_prov_free(&lprov[k]);
     xf_adapter_file_free(af);
     xf_tm_free(m);
     xf_config_free(&cfg);

@@ -16,6 +16,7 @@
 #include "hfmodel.h"
 #include "mlm.h"
 #include "ops.h"
+#include "provenance.h"
 #include "rng.h"
 #include "tokenizer.h"
 #include "util.h"
@@ -239,6 +240,8 @@ int main(int argc, char **argv)
     xf_tensorset *ckpt = NULL;
     const char *src = model ? model : resume;
     char *stream_tok = NULL;
+    xf_prov inprov;   /* the input model's provenance and name (provenance.h) */
+    xf_prov_init(&inprov);
     if (init) {
         xf_config_read(&cfg, init);
         xf_enc_dims d = xf_encoder_dims_from_config(&cfg, init);
@@ -246,7 +249,7 @@ int main(int argc, char **argv)
         xf_encoder_init_random(e, o.seed);
         if (sin_pos) xf_encoder_init_sinusoidal_positions(e, XF_SINUSOID_AMPLITUDE);
     } else {
-        xf_tensorset *ts = xf_model_load(src, &cfg);
+        xf_tensorset *ts = xf_prov_model_load(src, &cfg, &inprov);
         /* a checkpoint's tensors are read again for the optimizer state */
         e = resume ? xf_encoder_from_tset(&cfg, ts, src) : xf_encoder_from_tset_consume(&cfg, ts, src);
         json_t *tk = ts->head ? json_object_get(ts->head, "tokenizer") : NULL;
@@ -279,6 +282,7 @@ int main(int argc, char **argv)
 
     if (eval) {
         run_eval(e, &data, &o, out, perf, nthreads);
+        xf_prov_free(&inprov);
         xf_mlm_data_free(&data);
         xf_encoder_free(e);
         xf_tok_free(tk);
@@ -309,6 +313,11 @@ int main(int argc, char **argv)
     }
     char *abs_tok = realpath(tok_path, NULL);
     o.tokenizer = abs_tok ? abs_tok : tok_path;
+    /* what xf-eval labels the rows of this model with */
+    xf_prov outprov;
+    if (init) xf_prov_new_base(&outprov);
+    else xf_prov_mlm(&outprov, &inprov, data.langs, o.steps, (long)o.seed, !!resume);
+    o.prov = &outprov;
     double t0 = xf_now();
     long step0 = st.step;
     xf_mlm_train(e, &cfg, &data, &o, &st);
@@ -326,8 +335,12 @@ int main(int argc, char **argv)
     json_object_set_new(extra, "mlm", json_pack("{s:I, s:I, s:i, s:f}", "steps", (json_int_t)o.steps,
                                                 "seed", (json_int_t)o.seed, "batch", o.batch,
                                                 "lr", (double)o.lr));
+    xf_prov_put(extra, &outprov);
     xf_commit_set_begin();   /* every output appears, or none */
-    if (hf_out) xf_model_save_hf(hf_out, &cfg, ts, tok_path);
+    if (hf_out) {   /* a folder has no HEAD: its config.json carries the provenance */
+        xf_prov_to_config(&cfg, &outprov);
+        xf_model_save_hf(hf_out, &cfg, ts, tok_path);
+    }
     if (out) xf_model_save_stream(out, &cfg, ts, "model", (long long)o.seed, extra);
     if (st.log) xf_zout_commit(st.log);
     xf_commit_set_end();
@@ -351,6 +364,8 @@ int main(int argc, char **argv)
                 xf_peak_rss() / 1073741824.0);
     }
     xf_mlm_state_free(&st);
+    xf_prov_free(&outprov);
+    xf_prov_free(&inprov);
     xf_mlm_data_free(&data);
     xf_encoder_free(e);
     xf_tok_free(tk);

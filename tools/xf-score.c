@@ -184,7 +184,10 @@ int main(int argc, char **argv)
             ts.n = k;
         }
         xf_tsset_sort_check(&ts);
-        if (!ts.n) warning("no transfer scores (no mlm rows with a base score)");
+        if (!ts.n) {   /* an empty table would hide a mislabelled study */
+            char *why = xf_tss_diagnose(&ev, &to, steps);
+            die("no transfer scores: %s", why);
+        }
         if (!strcmp(cmd, "ts")) xf_tss_write(z, &ts);
         else if (!strcmp(cmd, "rank")) xf_score_rank(&ts, &so, z, plot);
         else if (!strcmp(cmd, "variance")) xf_score_variance(&ts, &so, z);

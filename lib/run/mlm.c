@@ -9,6 +9,7 @@
 
 #include "encoder_io.h"
 #include "examples.h"
+#include "provenance.h"
 #include "rng.h"
 #include "tsv.h"
 #include "util.h"
@@ -36,7 +37,8 @@ void xf_mlm_data_read(xf_mlm_data *d, const char *path, int vocab, int seq)
     xf_ex_set_vocab_size(r, (size_t)vocab);
     xf_example ex;
     xf_ex_init(&ex);
-    size_t cap = 0;
+    size_t cap = 0, nl = 0;
+    char **langs = NULL;     /* distinct, in order of appearance */
     uint64_t h = 0x9E3779B97F4A7C15ull;
     while (xf_ex_next(r, &ex)) {
         if (ex.task != XF_TASK_MLM)
@@ -55,6 +57,22 @@ void xf_mlm_data_read(xf_mlm_data *d, const char *path, int vocab, int seq)
         memcpy(d->ids[d->n], ex.ids, ex.n * sizeof(int32_t));
         d->len[d->n] = (int)ex.n;
         if ((int)ex.n > d->maxlen) d->maxlen = (int)ex.n;
+        if (!nl || strcmp(langs[nl - 1], ex.lang)) {
+            size_t k = 0;
+            while (k < nl && strcmp(langs[k], ex.lang)) k++;
+            if (k == nl) {
+                for (const unsigned char *c = (const unsigned char *)ex.lang; *c; c++)
+                    if (*c <= ' ' || *c == '+' || *c == 0x7f)
+                        die("%s:%ld: column 'lang': '%s' is not a language code (it is recorded "
+                            "as the transfer language)", xf_ex_name(r), xf_ex_lineno(r), ex.lang);
+                langs = xrealloc(langs, (nl + 1) * sizeof *langs);
+                langs[nl++] = xstrdup(ex.lang);
+            } else {   /* keep the last seen at the end: runs of one language are cheap */
+                char *t = langs[k];
+                memmove(langs + k, langs + k + 1, (nl - k - 1) * sizeof *langs);
+                langs[nl - 1] = t;
+            }
+        }
         for (size_t i = 0; i < ex.n; i++) h = xf_hash64(h, 0, (uint64_t)ex.ids[i]);
         h = xf_hash64(h, 1, ex.n);
         d->n++;
@@ -64,6 +82,9 @@ void xf_mlm_data_read(xf_mlm_data *d, const char *path, int vocab, int seq)
     xf_ex_close(r);
     d->vocab = vocab;
     d->hash = h;
+    d->langs = xf_prov_join_langs((const char *const *)langs, nl);
+    for (size_t k = 0; k < nl; k++) free(langs[k]);
+    free(langs);
     d->special = xcalloc((size_t)vocab, 1);
     d->mask_id = -1;
 }
@@ -85,6 +106,7 @@ void xf_mlm_data_free(xf_mlm_data *d)
     free(d->len);
     free(d->special);
     free(d->path);
+    free(d->langs);
     memset(d, 0, sizeof *d);
 }
 
@@ -183,6 +205,11 @@ void xf_mlm_checkpoint_write(const char *path, const xf_encoder *e, const xf_con
     json_t *extra = json_object();
     json_object_set_new(extra, "mlm_state", state);
     if (o->tokenizer) json_object_set_new(extra, "tokenizer", json_string(o->tokenizer));
+    if (o->prov) {
+        json_t *p = xf_prov_to_json(o->prov);
+        if (o->prov->steps >= 0) json_object_set_new(p, "steps", json_integer(st->step));
+        json_object_set_new(extra, "provenance", p);
+    }
     xf_model_save_stream(path, cfg, ts, "mlm-checkpoint", (long long)o->seed, extra);
     json_decref(extra);
     xf_tset_free(ts);

@@ -41,6 +41,8 @@ typedef struct xf_mlm_opts {
     int n_save_at;
     const char *save_prefix;      /* checkpoint k goes to PREFIX.stepK */
     const char *tokenizer;        /* recorded as HEAD "tokenizer" of checkpoints, or NULL */
+    const struct xf_prov *prov;   /* recorded as HEAD "provenance" of checkpoints (steps:
+                                     those done), or NULL (provenance.h) */
     /* test-only (tests/torch): fixed masked inputs/labels instead of the
      * random masking and data order; a dump of logits, losses and the first
      * step's gradients */
@@ -71,6 +73,7 @@ typedef struct xf_mlm_data {
     unsigned char *special;   /* [vocab]: 1 = never masked */
     uint64_t hash;        /* of all ids, recorded in checkpoints */
     char *path;           /* the stream read, for messages */
+    char *langs;          /* the rows' `lang` values: distinct, sorted, '+'-joined */
 } xf_mlm_data;
 
 /* Reads an example stream of task mlm (dies on other tasks, ids outside
@@ -112,7 +115,8 @@ void xf_mlm_train(xf_encoder *e, const xf_config *cfg, const xf_mlm_data *d,
 /* Checkpoints: a model stream (loadable by xf_model_load) with the AdamW
  * moments as extra tensors "xf.adamw.m.NAME" / "xf.adamw.v.NAME" and HEAD
  * "mlm_state" {step, steps, batch, seq, lr, warmup, weight_decay, clip,
- * mlm_probability, seed, data_n, data_hash}. */
+ * mlm_probability, seed, data_n, data_hash}, plus "provenance" (O->prov,
+ * with "steps" the steps done) when O->prov is set. */
 void xf_mlm_checkpoint_write(const char *path, const xf_encoder *e, const xf_config *cfg,
                              const xf_mlm_data *d, const xf_mlm_opts *o, const xf_mlm_state *st);
 /* Restores ST and the settings of O from a checkpoint loaded as TS

@@ -54,6 +54,13 @@ const char *xf_tss_metric(const xf_tsopts *o, const char *task);
  * left out.  Returns the number of such errors. */
 size_t xf_tss_compute(const xf_evalset *set, const xf_tsopts *o, xf_tsset *out);
 
+/* Why SET gives no transfer score under O (and the --steps filter STEPS, 0 =
+ * none): one line naming the likely cause, e.g. "no base rows for task dep",
+ * "pos: mlm rows have model 'model' but base rows have model 'base'", or
+ * the targets that do not meet; several tasks are joined by "; ".  For a
+ * SET that xf_tss_compute paired nothing of.  Caller frees. */
+char *xf_tss_diagnose(const xf_evalset *set, const xf_tsopts *o, long steps);
+
 extern const char *const xf_tss_cols[];
 extern const size_t xf_tss_ncols;
 int xf_tss_header_matches(const struct xf_tsv *t);

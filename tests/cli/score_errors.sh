@@ -68,6 +68,27 @@ expect_fail 1 "badts.tsv:3: column 'ts': 'bad' is not a number" rank badts.tsv
 head -n 4 "$G/langs.tsv" > langs3.tsv
 expect_fail 1 "eval.tsv:[0-9]+: language 'xxx' is not in langs3.tsv" seen --languages langs3.tsv "$G/eval.tsv"
 
+# Nothing pairs: exit 1 with the likely cause, not an empty table (issue 15).
+brow() { printf '%s\t%s\tbase\t-\t0\t0\t-\t%s\t%s\t50\t10\n' "$@"; }
+mrow() { printf '%s\t%s\tmlm\tyor\t10\t3\t-\t%s\t%s\t51\t10\n' "$@"; }
+{ echo "$H"; brow base pos wol upos_acc; mrow model pos wol upos_acc; } > names.tsv
+expect_fail 1 "^xf-score: no transfer scores: pos: mlm rows have model 'model' but base rows have model 'base'$" names.tsv
+expect_fail 1 "mlm rows have model 'model' but base rows have model 'base'" rank names.tsv
+{ echo "$H"; brow m pos wol upos_acc; mrow m dep wol uas; mrow m dep wol las; } > nodep.tsv
+expect_fail 1 '^xf-score: no transfer scores: no base rows for task dep$' nodep.tsv
+{ echo "$H"; brow m pos wol upos_acc; } > nomlm.tsv
+expect_fail 1 'no transfer scores: no mlm rows \(the input has 1 base and 0 lang rows\)' variance nomlm.tsv
+{ echo "$H"; brow m pos eng upos_acc; mrow m pos wol upos_acc; mrow m pos yor upos_acc; } > targets.tsv
+expect_fail 1 "pos: mlm rows have target 'wol', 'yor' but base rows have target 'eng'$" targets.tsv
+expect_fail 1 "no mlm rows with --steps 100 \(the input has steps '10'\)" --steps 100 names.tsv
+{ echo "$H"; mrow m pos wol upos_acc; } > nobase.tsv
+expect_fail 1 'no transfer scores: no base rows \(evaluate the original model' nobase.tsv
+echo "$H" > header.tsv
+expect_fail 1 'no transfer scores: the input has no eval rows$' header.tsv
+# two tasks, two causes, one line
+{ cat names.tsv; mrow base dep wol uas; mrow base dep wol las; } > both.tsv
+expect_fail 1 "no base rows for task dep; pos: mlm rows have model 'model'" both.tsv
+
 # Usage errors exit 2.
 expect_fail 2 'must end in .svg or .png' rank --plot fig.pdf "$G/eval.tsv"
 expect_fail 2 '--plot works with every analysis, not ts' ts --plot fig.svg "$G/eval.tsv"
