@@ -42,8 +42,6 @@ enum { O_LANG = 0x100, O_NAME, O_SETTING, O_TRANSFER, O_STEPS, O_RUN, O_DECODE, 
 /* A row kept until the end: the output is written only once every target is done. */
 typedef struct row { char *target; const char *metric; double value; long n; } row;
 
-}
-
 int main(int argc, char **argv)
 {
     xf_init(argc, argv);
