@@ -295,20 +295,32 @@ void xf_project_write(xf_zout *z, const xf_projrow *r, size_t n)
     }
 }
 
-/* Points of one panel as a datablock "x y label"; returns how many. */
+/* Points of one panel as a datablock "x y label"; languages at the same
+ * point share one label ("eng,hin").  Returns the number of points. */
 static size_t put_points(xf_plot *p, const char *name, const xf_projrow *r, size_t i, size_t j,
                          int setting, int half)
 {
     size_t k = 0;
+    char *done = xcalloc(j - i + 1, 1);
     xf_plot_printf(p, "$%s << EOD\n", name);
     for (size_t m = i; m < j; m++) {
-        if (r[m].setting != setting) continue;
+        if (r[m].setting != setting || done[m - i]) continue;
         double x = half < 0 ? r[m].x : r[m].xc[half], y = half < 0 ? r[m].y : r[m].yc[half];
         if (!isfinite(x) || !isfinite(y)) continue;
-        xf_plot_printf(p, "%.4f %.4f %s\n", x, y, r[m].lang);   /* languages are [a-z] codes */
+        xf_plot_printf(p, "%.4f %.4f %s", x, y, r[m].lang);   /* languages are [a-z] codes */
+        for (size_t q = m + 1; q < j; q++) {
+            if (r[q].setting != setting) continue;
+            double xq = half < 0 ? r[q].x : r[q].xc[half], yq = half < 0 ? r[q].y : r[q].yc[half];
+            if (fabs(xq - x) < 5e-3 && fabs(yq - y) < 5e-3) {
+                xf_plot_printf(p, ",%s", r[q].lang);
+                done[q - i] = 1;
+            }
+        }
+        xf_plot_printf(p, "\n");
         k++;
     }
     xf_plot_printf(p, "EOD\n");
+    free(done);
     return k;
 }
 
@@ -326,7 +338,7 @@ void xf_project_plot(const xf_projrow *r, size_t n, const char *path)
     xf_plot_printf(p, "set multiplot layout %d,2 title \"Language interference projection: bilingual [AB] "
                       "and trilingual [ABC] (paper Figure 4)\" font ',14' noenhanced\n"
                       "set size ratio -1\nset xrange [-1.15:1.15]\nset yrange [-1.15:1.15]\n"
-                      "set xtics 0.5\nset ytics 0.5\nset grid\nset key bottom left noenhanced\n"
+                      "set xtics 0.5\nset ytics 0.5\nset grid\nset key below noenhanced\n"
                       "set xzeroaxis lt -1 lw 2\nset yzeroaxis lt -1 lw 2\n"
                       "set xlabel 'x: interference A receives' noenhanced\n"
                       "set ylabel 'y: interference A gives (to B)' noenhanced\n", rows);
@@ -488,8 +500,18 @@ static void plot_summary(const srow *s, size_t ns, const char *path)
         ng += !i || s[i].model != s[i - 1].model || s[i].task != s[i - 1].task ||
               s[i].metric != s[i - 1].metric;
     int width = 300 + 180 * (int)ng;
-    xf_plot *p = xf_plot_open(path, width < 900 ? 900 : width, 600);
-    xf_plot_printf(p, "set title \"Mean improvement over the base model with language adapters "
+    xf_plot *p = xf_plot_open(path, width < 1000 ? 1000 : width, 600);
+    /* bars start at 0: the range holds 0 and every value, with a margin */
+    double lo = 0, hi = 0;
+    for (size_t i = 0; i < ns; i++)
+        if (s[i].nrel) {
+            double v = s[i].rel / (double)s[i].nrel;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    double pad = hi - lo > 0 ? 0.1 * (hi - lo) : 1;
+    xf_plot_printf(p, "set yrange [%g:%g]\n", lo < 0 ? lo - pad : 0, hi > 0 ? hi + pad : lo < 0 ? 0 : 1);
+    xf_plot_printf(p, "set title \"Mean improvement over the base with language adapters "
                       "[1A]/[2A]/[3A] (paper Figure 2)\" font ',14' noenhanced\n"
                       "set style data histogram\nset style histogram clustered gap 1\n"
                       "set style fill solid 0.85 border -1\nset datafile missing '?'\n"
