@@ -5,7 +5,7 @@
 # (--lang-adapter, the [1A] case); --seed reproduces the bytes and changes Q/K;
 # the AdapterHub fusion folder reads back to the same rows; --train changes
 # the fusion, is bitwise identical at 1 and 2 threads, records the languages
-# in fusion order; bad input (missing file, adapters of another hidden size
+# in fusion order; --train on mlm text likewise; bad input (missing file, adapters of another hidden size
 # or another model, a task adapter as language adapter, an output that is an
 # input) is a one-line error naming the file, exit 1, no output; usage exit 2.
 set -euo pipefail
@@ -91,6 +91,16 @@ cmp t1/eng/adapter.safetensors hub3/eng/adapter.safetensors   # language adapter
 zstd -dcq t2.xfts | grep -aq '"trained": *{'
 xf-eval -m base.xfts --fusion t2.xfts -a pos.xfts eng.tsv > /dev/null
 
+# --train on the fused languages' text (masked LM, the base's head): same at 1
+# and 2 threads, changes the fusion
+mlm="--seed 3 --train mlm.tsv -m base.xfts --tokenizer vocab.txt --epochs 1 --batch 8 --lr 1e-2 --seq 32"
+xf-fuse -q $mlm --threads 1 --hub-out m1 la_eng.xfts la_deu.xfts la_hin.xfts
+xf-fuse -q $mlm --threads 2 --hub-out m2 la_eng.xfts la_deu.xfts la_hin.xfts
+cmp m1/model_adapter_fusion.safetensors m2/model_adapter_fusion.safetensors
+! cmp -s m1/model_adapter_fusion.safetensors hub3/model_adapter_fusion.safetensors ||
+  { echo "--train mlm changed nothing"; exit 1; }
+! cmp -s m1/model_adapter_fusion.safetensors t1/model_adapter_fusion.safetensors
+
 # bad input: one line naming the file, exit 1, no output
 expect_fail() {   # FILE-TO-NAME COMMAND...
   local name=$1; shift
@@ -129,7 +139,8 @@ set -e
 [ "$rc" -eq 1 ] && grep -q 'f16.xfts' err && [ ! -e out.tsv ]
 
 # usage errors exit 2
-for args in "" "--train eng.tsv la_eng.xfts" "-m base.xfts la_eng.xfts" "--bogus la_eng.xfts"; do
+for args in "" "--train eng.tsv la_eng.xfts" "-m base.xfts la_eng.xfts" "--bogus la_eng.xfts" \
+    "--train eng.tsv -m base.xfts la_eng.xfts" "--train mlm.tsv -m base.xfts -a pos.xfts la_eng.xfts"; do
   set +e; xf-fuse $args > /dev/null 2>&1; rc=$?; set -e
   [ "$rc" -eq 2 ] || { echo "xf-fuse $args: exit $rc, expected 2"; exit 1; }
 done
