@@ -39,7 +39,9 @@
 #   FG_MODEL_NAME   eval rows' model column (default: xf-eval's, from the model)
 #   FG_BIN          folder of the xf tools, with a trailing '/' (empty: PATH)
 #   FG_FUSE_FLAGS   extra xf-fuse options (e.g. --train EXAMPLES)
-#   FG_EVAL_FLAGS   extra xf-eval options (e.g. --batch 64 --threads 2)
+#   FG_EVAL_FLAGS   extra xf-eval options (e.g. --batch 64); with make -jN on
+#                   a machine of few cores, give --threads 1 (xf-eval uses
+#                   every core by default, and N of them oversubscribe it)
 #   FG_PROJECT_FLAGS extra xf-project options (e.g. --tie-eps 0.05)
 #   FG_PLOT_EXT     figure format: svg or png (png)
 # Files (under FG_OUT):
