@@ -5,6 +5,7 @@
 #include "evalrow.h"
 #include "evaluate.h"
 #include "examples.h"
+#include "fusion_io.h"
 #include "hfmodel.h"
 #include "provenance.h"
 #include "taskmodel.h"
@@ -22,12 +23,15 @@ static const char USAGE[] =
     "  -m, --model MODEL      HF folder, tensor stream, or '-' (e.g. from xf-mlmstep)\n"
     "  -a, --adapter A        task adapter + head: xf-adapt stream or AdapterHub folder\n"
     "      --lang-adapter A   language adapter under the task adapter (Stack(A, task))\n"
+    "      --fusion F         AdapterFusion of language adapters (xf-fuse stream or\n"
+    "                         AdapterHub fusion folder) under the task adapter\n"
+    "                         (Stack(Fuse(l1..lN), task)); rows: adapters=l1+..+lN\n"
     "The label columns come from the streams' provenance (xf-stream(5)); these\n"
     "flags override it (a contradiction is a warning):\n"
     "      --model-name NAME  model column (default: the config's _name_or_path, the\n"
     "                         name the stream records, or the path)\n"
-    "      --setting S        base | mlm | lang (default: lang with --lang-adapter, else\n"
-    "                         what the model records, else base)\n"
+    "      --setting S        base | mlm | lang (default: lang with --lang-adapter or\n"
+    "                         --fusion, else what the model records, else base)\n"
     "      --transfer ISO     transfer language (setting mlm; default: recorded)\n"
     "      --steps K          MLM steps (setting mlm; default: recorded, else 0)\n"
     "      --run R            repetition (setting mlm; default: recorded seed, else 0)\n"
@@ -37,7 +41,8 @@ static const char USAGE[] =
     "  -o, --output FILE      eval rows ('-' = stdout, the default; .zst compresses)\n"
     "  -q, --quiet / -v, --verbose (timings) / -h, --help / --version\n";
 
-enum { O_LANG = 0x100, O_NAME, O_SETTING, O_TRANSFER, O_STEPS, O_RUN, O_DECODE, O_BATCH, O_THREADS };
+enum { O_LANG = 0x100, O_NAME, O_SETTING, O_TRANSFER, O_STEPS, O_RUN, O_DECODE, O_BATCH, O_THREADS,
+       O_FUSION };
 
 /* A row kept until the end: the output is written only once every target is done. */
 typedef struct row { char *target; const char *metric; double value; long n; } row;
@@ -53,9 +58,10 @@ int main(int argc, char **argv)
         {"transfer", required_argument, 0, O_TRANSFER}, {"steps", required_argument, 0, O_STEPS},
         {"run", required_argument, 0, O_RUN}, {"decode", required_argument, 0, O_DECODE},
         {"batch", required_argument, 0, O_BATCH},
-        {"threads", required_argument, 0, O_THREADS}, {0, 0, 0, 0}};
+        {"threads", required_argument, 0, O_THREADS},
+        {"fusion", required_argument, 0, O_FUSION}, {0, 0, 0, 0}};
     const char *model = NULL, *adapter = NULL, *out = "-", *setting_s = NULL;
-    const char *threads = NULL, *decode = "greedy";
+    const char *threads = NULL, *decode = "greedy", *fusion = NULL;
     const char *langs[XF_TM_MAX_LANG + 1];
     int nlang = 0;
     long batch = 32;
@@ -79,6 +85,14 @@ int main(int argc, char **argv)
         case O_DECODE: decode = optarg; break;
         case O_BATCH: batch = xf_parse_long("--batch", optarg, 1, 1 << 20); break;
         case O_THREADS: threads = optarg; break;
+        case O_FUSION:
+            if (fusion) die_usage("--fusion given twice");
+            fusion = optarg;
+            break;
+        case O_FUSION:
+            if (fusion) die_usage("--fusion given twice");
+            fusion = optarg;
+            break;
         default: die_usage("unknown option (see --help)");
         }
     }
@@ -86,16 +100,18 @@ int main(int argc, char **argv)
     if (!adapter) die_usage("--adapter is required");
     if (optind >= argc) die_usage("no target example stream given");
     if (strcmp(decode, "greedy") && strcmp(decode, "mst")) die_usage("--decode: greedy or mst");
+    if (fusion && nlang) die_usage("--fusion and --lang-adapter exclude each other (Fuse(A) is the fusion of one)");
     if (setting_s) {
         if (!strcmp(setting_s, "base")) lf_flags.setting = XF_SET_BASE;
         else if (!strcmp(setting_s, "mlm")) lf_flags.setting = XF_SET_MLM;
         else if (!strcmp(setting_s, "lang")) lf_flags.setting = XF_SET_LANG;
         else die_usage("--setting: base, mlm or lang");
     }
-    if (lf_flags.setting == XF_SET_LANG && !nlang) die_usage("--setting lang needs --lang-adapter");
-    if (lf_flags.setting >= 0 && lf_flags.setting != XF_SET_LANG && nlang)
-        die_usage("--lang-adapter implies --setting lang");
-    int nstdin = !strcmp(model, "-") + !strcmp(adapter, "-");
+    if (lf_flags.setting == XF_SET_LANG && !nlang && !fusion)
+        die_usage("--setting lang needs --lang-adapter or --fusion");
+    if (lf_flags.setting >= 0 && lf_flags.setting != XF_SET_LANG && (nlang || fusion))
+        die_usage("--lang-adapter and --fusion imply --setting lang");
+    int nstdin = !strcmp(model, "-") + !strcmp(adapter, "-") + (fusion && !strcmp(fusion, "-"));
     for (int i = optind; i < argc; i++) nstdin += !strcmp(argv[i], "-");
     if (nstdin > 1) die_usage("stdin ('-') can be used only once");
     xf_cli_threads(threads);
@@ -124,9 +140,28 @@ int main(int argc, char **argv)
         ln[k] = lnames[k];
         xf_adapter_file_free(lf);
     }
+    if (fusion) {   /* Stack(Fuse(l1..lN), task) */
+        xf_fusion_file *ff = xf_fusion_file_load(fusion, prefix);
+        xf_tm_load_fusion(m, ff, fusion, 0);
+        xf_fusion_label(ff, adapters_col, sizeof adapters_col);
+        xf_fusion_file_free(ff);
+    }
+    char fnames[XF_FUSION_MAX][XF_ADAPTER_NAME_MAX];
+    const char *fn[XF_FUSION_MAX];
+    int nfused = 0;
+    if (fusion) {   /* Stack(Fuse(l1..lN), task): rows carry adapters=l1+..+lN */
+        xf_fusion_file *ff = xf_fusion_file_load(fusion, prefix);
+        xf_tm_load_fusion(m, ff, fusion, 0);
+        for (nfused = 0; nfused < ff->n; nfused++) {
+            snprintf(fnames[nfused], sizeof fnames[nfused], "%s", ff->lang[nfused]);
+            fn[nfused] = fnames[nfused];
+        }
+        xf_fusion_file_free(ff);
+    }
     xf_tm_load_task(m, af, adapter);
     xf_labels lab;
-    xf_prov_labels(&lab, &lf_flags, &mprov, lp, ln, nlang);
+    if (fusion) xf_prov_labels(&lab, &lf_flags, &mprov, NULL, fn, nfused);
+    else xf_prov_labels(&lab, &lf_flags, &mprov, lp, ln, nlang);
 
     xf_eval_opts eo = xf_eval_defaults();
     eo.batch = (int)batch;

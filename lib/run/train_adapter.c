@@ -65,7 +65,10 @@ xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_e
                 xf_task_name(ex[i].task), xf_task_name(m->task));
         if ((long)ex[i].n > o->seq) die("%s: %zu tokens, longer than --seq %d", ex[i].id, ex[i].n, o->seq);
     }
-    xf_tm_enable_training(m);
+    /* a model with a trainable fusion trains the fusion only (xf-fuse) */
+    int fusion = m->fuse && m->fuse[0].grads;
+    if (fusion) xf_tm_enable_fusion_training(m);
+    else xf_tm_enable_training(m);
     /* dep rows of split sentences (a head in another row) cannot be scored: leave them out */
     size_t *idx = xmalloc(sizeof *idx * n), nuse = 0;
     for (size_t i = 0; i < n; i++) {
@@ -108,6 +111,7 @@ xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_e
             xf_tm_zero_grads(m);
             uint64_t ds = xf_hash64(o->seed, XF_STREAM_DROPOUT, (uint64_t)step);
             float loss = xf_tm_forward(m, batch, B, 1, ds, 1);
+            if (fusion) loss += (float)xf_tm_fusion_reg(m);   /* 0.01·‖I − V‖² per layer */
             if (!isfinite(loss))
                 die("step %ld: the loss is %g on the batch of example %s (lang %s) and %d more "
                     "(check the model's weights and --lr)", step + 1, loss, batch[0]->id,
@@ -163,8 +167,11 @@ xf_train_result xf_train_lang_adapter(xf_taskmodel *m, const xf_mlm_data *d,
 {
     xf_train_result res = { .best_score = NAN };
     if (d->n == 0) die("no training rows");
-    if (m->task != XF_TASK_MLM || !m->task_ad) die("language adapter training needs an mlm task model with an adapter");
-    xf_tm_enable_training(m);
+    int fusion = m->fuse && m->fuse[0].grads;   /* xf-fuse: the fusion only, on MLM */
+    if (m->task != XF_TASK_MLM || (!m->task_ad && !fusion))
+        die("language adapter training needs an mlm task model with an adapter or a trainable fusion");
+    if (fusion) xf_tm_enable_fusion_training(m);
+    else xf_tm_enable_training(m);
     long per_epoch = (long)((d->n + (size_t)o->batch - 1) / (size_t)o->batch);
     long total = per_epoch * o->epochs;
     if (o->max_steps > 0 && o->max_steps < total) total = o->max_steps;
@@ -199,8 +206,11 @@ xf_train_result xf_train_lang_adapter(xf_taskmodel *m, const xf_mlm_data *d,
         }
         xf_tm_zero_grads(m);
         uint64_t ds = xf_hash64(o->seed, XF_STREAM_DROPOUT, (uint64_t)step);
+        if (fusion)
+            for (int l = 0; l < m->L; l++) m->fuse[l].drop_seed = ds;
         xf_encoder_forward(m->enc, ids, NULL, am, B, Tb, 1, ds);
         float loss = M ? xf_encoder_mlm_step(m->enc, pos, plab, M, 1, NULL) : 0;
+        if (fusion) loss += (float)xf_tm_fusion_reg(m);   /* 0.01·‖I − V‖² per layer */
         if (!isfinite(loss))
             die("%s: step %ld: the loss is %g (check the model's weights and --lr)",
                 d->path ? d->path : "examples", step + 1, loss);

@@ -54,7 +54,9 @@ typedef struct xf_train_result {
 
 /* Trains M (xf_tm_enable_training done here) on EX[0..n); with DEV (ndev >
  * 0) the primary metric is computed after each epoch and the best epoch's
- * weights are kept. */
+ * weights are kept.  A model whose fusion is trainable (xf_tm_load_fusion
+ * with TRAINABLE) trains the fusion parameters only, the task adapter and
+ * head frozen, with the loss plus Σ_layers 0.01·‖I − V‖² (fusion.h). */
 xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_example *dev,
                                  size_t ndev, const xf_train_opts *o);
 
@@ -65,7 +67,9 @@ xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_e
  * (it freezes base_model only), masking and
  * data order as mlm.h (DataCollatorForLanguageModeling, seed O->seed): full
  * batches of O->batch rows, ceil(n / batch) steps per epoch, same AdamW,
- * schedule and clipping as above.  Returns losses as above (per epoch means). */
+ * schedule and clipping as above.  Returns losses as above (per epoch means).
+ * A model with a trainable fusion and no task adapter trains the fusion
+ * only (the base's MLM head frozen), loss + Σ_layers 0.01·‖I − V‖². */
 xf_train_result xf_train_lang_adapter(xf_taskmodel *m, const xf_mlm_data *d,
                                       const xf_train_opts *o, float mlm_prob);
 
