@@ -89,10 +89,6 @@ int main(int argc, char **argv)
             if (fusion) die_usage("--fusion given twice");
             fusion = optarg;
             break;
-        case O_FUSION:
-            if (fusion) die_usage("--fusion given twice");
-            fusion = optarg;
-            break;
         default: die_usage("unknown option (see --help)");
         }
     }
@@ -139,12 +135,6 @@ int main(int argc, char **argv)
         snprintf(lnames[k], sizeof lnames[k], "%s", lf->name);
         ln[k] = lnames[k];
         xf_adapter_file_free(lf);
-    }
-    if (fusion) {   /* Stack(Fuse(l1..lN), task) */
-        xf_fusion_file *ff = xf_fusion_file_load(fusion, prefix);
-        xf_tm_load_fusion(m, ff, fusion, 0);
-        xf_fusion_label(ff, adapters_col, sizeof adapters_col);
-        xf_fusion_file_free(ff);
     }
     char fnames[XF_FUSION_MAX][XF_ADAPTER_NAME_MAX];
     const char *fn[XF_FUSION_MAX];
