@@ -36,7 +36,9 @@
 #                an [1A] evaluation per task in which they are targets
 #   LANGUAGES    seen/unseen flags (languages.tsv format); SEEN_BY mbert|xlmr
 #   PRETRAIN     languages of the tiny model's pretraining text (demo); also
-#                PRETRAIN_VOCAB, PRETRAIN_STEPS, PRETRAIN_FLAGS, PRETRAIN_CONFIG
+#                PRETRAIN_VOCAB, PRETRAIN_STEPS, PRETRAIN_SEQ, PRETRAIN_FLAGS,
+#                PRETRAIN_CONFIG (config.json fields after model_type, vocab_size)
+#   LANG_FLAGS   extra xf-adapt --task mlm options of the language adapters
 #   THREADS      threads per tool (1: make -j N runs N tools)
 #   OUT          output folder (study)
 #   KEEP         1: also keep every finetuned model in OUT/models
@@ -73,6 +75,7 @@ SEEN_BY    ?= auto
 KEEP       ?= 0
 PRETRAIN_VOCAB  ?= 3000
 PRETRAIN_STEPS  ?= 300
+PRETRAIN_SEQ    ?= 64
 PRETRAIN_FLAGS  ?= --batch 16 --seq 64 --lr 2e-3 --init-positions sinusoidal
 PRETRAIN_CONFIG ?= "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, \
   "intermediate_size": 256, "max_position_embeddings": 256, "type_vocab_size": 2, \
@@ -89,6 +92,10 @@ dep_TEST    ?= $(pos_TEST)
 TRANSFER   ?= deu
 
 override OUT := $(abspath $(OUT))
+# Every target is written atomically (temp + rename), so make never needs to
+# delete one; an interrupt between a cell's rename and its progress line
+# must not delete a finished file.
+.PRECIOUS: $(OUT)/%
 export PATH := $(XF_BIN):$(PATH)
 export OMP_WAIT_POLICY ?= PASSIVE
 
@@ -175,7 +182,7 @@ $(OUT)/base/vocab.txt: $(OUT)/base/text.txt
 $(OUT)/base/config.json: $(OUT)/base/vocab.txt
 	echo '{"model_type": "bert", "vocab_size": '$$(wc -l < $<)', $(PRETRAIN_CONFIG)}' > $@.tmp && mv $@.tmp $@
 $(OUT)/base/pretrain.tsv.zst: $(OUT)/base/vocab.txt
-	for l in $(PRETRAIN); do xf-tokenize -q --tokenizer $< --task mlm --seq 64 --lang $$l $(subst %,$$l,$(TEXT)) || exit 1; \
+	for l in $(PRETRAIN); do xf-tokenize -q --tokenizer $< --task mlm --seq $(PRETRAIN_SEQ) --lang $$l $(subst %,$$l,$(TEXT)) || exit 1; \
 	  done | zstd -q > $@.tmp && mv $@.tmp $@
 $(OUT)/base/model.xfts: $(OUT)/base/config.json $(OUT)/base/pretrain.tsv.zst
 	xf-mlmstep -q --threads $(THREADS) --init $< --tokenizer $(OUT)/base/vocab.txt --steps $(PRETRAIN_STEPS) \
@@ -218,9 +225,11 @@ $(OUT)/rows/base.%.tsv: $(OUT)/adapters/%.xfts $$(foreach l,$$($$*_TARGETS),$(OU
 # ---- the transfer grid: one file per (α, k, run) ----
 define CELL
 $(OUT)/rows/mlm/$(1).k$(2).r$(3).tsv: $(call mlm,$(1)) $(CELLDEPS)
+	@mkdir -p $(OUT)/rows/mlm; [ -f $(OUT)/rows/mlm/.start-$(START) ] || \
+	  { date +%s > $(OUT)/rows/mlm/.start-$(START).$$$$$$$$ && mv $(OUT)/rows/mlm/.start-$(START).$$$$$$$$ $(OUT)/rows/mlm/.start-$(START); }
 	@$(CELLENV) XF_MLM=$(call mlm,$(1)) bash $(XF_ROOT)/examples/study-cell.sh $(OUT) $(1) $(3) $$$$(( ($(SEED) - 1) * 1000 + $(3) )) $(2) $(taskspecs)
 	@n=$$$$(ls $(OUT)/rows/mlm/*.tsv 2>/dev/null | wc -l); t=$(words $(CELLS)); new=$$$$((n - $(DONE0))); \
-	  el=$$$$(( $$$$(date +%s) - $(START) )); eta=$$$$(( new > 0 ? el * (t - n) / new : 0 )); \
+	  el=$$$$(( $$$$(date +%s) - $$$$(cat $(OUT)/rows/mlm/.start-$(START)) )); eta=$$$$(( new > 0 ? el * (t - n) / new : 0 )); \
 	  printf 'study: %d/%d cells, eta %dm%02ds (%s k=%s run %s)\n' $$$$n $$$$t $$$$((eta / 60)) $$$$((eta % 60)) $(1) $(2) $(3) >&2
 endef
 $(foreach a,$(TRANSFER),$(foreach k,$(STEPS),$(foreach r,$(RUNLIST),$(eval $(call CELL,$(a),$(k),$(r))))))

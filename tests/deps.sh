@@ -2,7 +2,8 @@
 # Installs the Debian packages xf needs when any is missing (make test).
 set -eu
 pkgs="build-essential pkg-config libblis-dev libcsv-dev libzstd-dev zstd libjansson-dev
-      libutf8proc-dev libcriterion-dev gnuplot-nox mandoc python3-torch python3-numpy python3-scipy python3-sentencepiece"
+      libutf8proc-dev libcriterion-dev gnuplot-nox mandoc python3-torch python3-numpy python3-scipy python3-sentencepiece
+      parallel slurm-wlm munge"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
