@@ -5,6 +5,7 @@
 #include "evalrow.h"
 #include "evaluate.h"
 #include "examples.h"
+#include "fusion_io.h"
 #include "hfmodel.h"
 #include "taskmodel.h"
 #include "util.h"
@@ -24,8 +25,12 @@ static const char USAGE[] =
     "  -m, --model MODEL      HF folder, tensor stream, or '-' (e.g. from xf-mlmstep)\n"
     "  -a, --adapter A        task adapter + head: xf-adapt stream or AdapterHub folder\n"
     "      --lang-adapter A   language adapter under the task adapter (Stack(A, task))\n"
+    "      --fusion F         AdapterFusion of language adapters (xf-fuse stream or\n"
+    "                         AdapterHub fusion folder) under the task adapter\n"
+    "                         (Stack(Fuse(l1..lN), task)); rows: adapters=l1+..+lN\n"
     "      --model-name NAME  model column (default: from the config or the path)\n"
-    "      --setting S        base | mlm | lang (default: lang with --lang-adapter, else base)\n"
+    "      --setting S        base | mlm | lang (default: lang with --lang-adapter or\n"
+    "                         --fusion, else base)\n"
     "      --transfer ISO     transfer language (setting mlm)\n"
     "      --steps K          MLM steps (setting mlm)\n"
     "      --run R            repetition (setting mlm)\n"
@@ -38,7 +43,7 @@ static const char USAGE[] =
     "  -q, --quiet / -v, --verbose (timings) / -h, --help / --version\n";
 
 enum { O_LANG = 0x100, O_NAME, O_SETTING, O_TRANSFER, O_STEPS, O_RUN, O_DECODE, O_GOLDHEAD,
-       O_BATCH, O_THREADS };
+       O_BATCH, O_THREADS, O_FUSION };
 
 /* A row kept until the end: the output is written only once every target is done. */
 typedef struct row { char *target; const char *metric; double value; long n; } row;
@@ -89,9 +94,10 @@ int main(int argc, char **argv)
         {"transfer", required_argument, 0, O_TRANSFER}, {"steps", required_argument, 0, O_STEPS},
         {"run", required_argument, 0, O_RUN}, {"decode", required_argument, 0, O_DECODE},
         {"las-at-gold-head", no_argument, 0, O_GOLDHEAD}, {"batch", required_argument, 0, O_BATCH},
-        {"threads", required_argument, 0, O_THREADS}, {0, 0, 0, 0}};
+        {"threads", required_argument, 0, O_THREADS},
+        {"fusion", required_argument, 0, O_FUSION}, {0, 0, 0, 0}};
     const char *model = NULL, *adapter = NULL, *out = "-", *name = NULL, *setting_s = NULL;
-    const char *transfer = "-", *threads = NULL, *decode = "greedy";
+    const char *transfer = "-", *threads = NULL, *decode = "greedy", *fusion = NULL;
     const char *langs[XF_TM_MAX_LANG + 1];
     int nlang = 0, gold_head = 0;
     long steps = 0, run = 0, batch = 32;
@@ -115,6 +121,10 @@ int main(int argc, char **argv)
         case O_GOLDHEAD: gold_head = 1; break;
         case O_BATCH: batch = xf_parse_long("--batch", optarg, 1, 1 << 20); break;
         case O_THREADS: threads = optarg; break;
+        case O_FUSION:
+            if (fusion) die_usage("--fusion given twice");
+            fusion = optarg;
+            break;
         default: die_usage("unknown option (see --help)");
         }
     }
@@ -122,19 +132,20 @@ int main(int argc, char **argv)
     if (!adapter) die_usage("--adapter is required");
     if (optind >= argc) die_usage("no target example stream given");
     if (strcmp(decode, "greedy") && strcmp(decode, "mst")) die_usage("--decode: greedy or mst");
-    xf_setting setting = nlang ? XF_SET_LANG : XF_SET_BASE;
+    if (fusion && nlang) die_usage("--fusion and --lang-adapter exclude each other (Fuse(A) is the fusion of one)");
+    xf_setting setting = nlang || fusion ? XF_SET_LANG : XF_SET_BASE;
     if (setting_s) {
         if (!strcmp(setting_s, "base")) setting = XF_SET_BASE;
         else if (!strcmp(setting_s, "mlm")) setting = XF_SET_MLM;
         else if (!strcmp(setting_s, "lang")) setting = XF_SET_LANG;
         else die_usage("--setting: base, mlm or lang");
     }
-    if (setting == XF_SET_LANG && !nlang) die_usage("--setting lang needs --lang-adapter");
-    if (setting != XF_SET_LANG && nlang) die_usage("--lang-adapter implies --setting lang");
+    if (setting == XF_SET_LANG && !nlang && !fusion) die_usage("--setting lang needs --lang-adapter or --fusion");
+    if (setting != XF_SET_LANG && (nlang || fusion)) die_usage("--lang-adapter and --fusion imply --setting lang");
     if (setting == XF_SET_MLM && !strcmp(transfer, "-")) die_usage("--setting mlm needs --transfer");
     if (setting != XF_SET_MLM && (strcmp(transfer, "-") || steps || run))
         die_usage("--transfer, --steps and --run belong to --setting mlm");
-    int nstdin = !strcmp(model, "-") + !strcmp(adapter, "-");
+    int nstdin = !strcmp(model, "-") + !strcmp(adapter, "-") + (fusion && !strcmp(fusion, "-"));
     for (int i = optind; i < argc; i++) nstdin += !strcmp(argv[i], "-");
     if (nstdin > 1) die_usage("stdin ('-') can be used only once");
     xf_cli_threads(threads);
@@ -157,6 +168,12 @@ int main(int argc, char **argv)
         snprintf(adapters_col + (k ? l : 0), sizeof adapters_col - (k ? l : 0), "%s%s",
                  k ? "+" : "", lf->name);
         xf_adapter_file_free(lf);
+    }
+    if (fusion) {   /* Stack(Fuse(l1..lN), task) */
+        xf_fusion_file *ff = xf_fusion_file_load(fusion, prefix);
+        xf_tm_load_fusion(m, ff, fusion, 0);
+        xf_fusion_label(ff, adapters_col, sizeof adapters_col);
+        xf_fusion_file_free(ff);
     }
     xf_tm_load_task(m, af, adapter);
     char *mname = name ? xstrdup(name) : default_model_name(model, &cfg);

@@ -1,6 +1,7 @@
 /* adapter.c — Pfeiffer bottleneck adapters, Stack composition, the FFN hook
  * and the invertible (NICE) adapter.  See adapter.h for the semantics. */
 #include "adapter.h"
+#include "fusion.h"
 #include "ops.h"
 #include "rng.h"
 #include "util.h"
@@ -175,7 +176,16 @@ void xf_adapter_layer_push(xf_adapter_layer *L, xf_bottleneck *b)
 {
     if (L->n == XF_ADAPTER_MAX_STACK) die("adapter stack deeper than %d", XF_ADAPTER_MAX_STACK);
     if (b->C != L->C) die("adapter %s: hidden size %d, layer has %d", b->name, b->C, L->C);
+    L->fuse[L->n] = NULL;
     L->stack[L->n++] = b;
+}
+
+void xf_adapter_layer_push_fusion(xf_adapter_layer *L, xf_fusion *f)
+{
+    if (L->n == XF_ADAPTER_MAX_STACK) die("adapter stack deeper than %d", XF_ADAPTER_MAX_STACK);
+    if (f->C != L->C) die("fusion %s: hidden size %d, layer has %d", f->name, f->C, L->C);
+    L->stack[L->n] = NULL;
+    L->fuse[L->n++] = f;
 }
 
 void xf_adapter_layer_free(xf_adapter_layer *L)
@@ -184,14 +194,27 @@ void xf_adapter_layer_free(xf_adapter_layer *L)
     memset(L, 0, sizeof *L);
 }
 
-size_t xf_adapter_layer_scratch_floats(const xf_adapter_layer *L, int N)
+static int max_bottleneck(const xf_adapter_layer *L)
 {
     int D = 0;
     for (int k = 0; k < L->n; k++)
-        if (L->stack[k]->D > D) D = L->stack[k]->D;
+        if (L->stack[k] && L->stack[k]->D > D) D = L->stack[k]->D;
+    return D;
+}
+
+size_t xf_adapter_layer_scratch_floats(const xf_adapter_layer *L, int N)
+{
+    int D = max_bottleneck(L);
     /* two [N,C] carries + the step backward's N(2C + 2D); forward only
      * (fwd_only_acts) uses the same N(2C + 2D) and 2N for the LN stats */
-    return (size_t)N * (size_t)(4 * L->C + 2 * D + 2);
+    size_t need = (size_t)N * (size_t)(4 * L->C + 2 * D + 2);
+    for (int k = 0; k < L->n; k++) {   /* a fusion's acts or backward scratch after the carries */
+        if (!L->fuse[k]) continue;
+        size_t a = xf_fusion_fwd_floats(L->fuse[k], N, 0), b = xf_fusion_bwd_scratch_floats(L->fuse[k], N);
+        size_t f = 2 * (size_t)N * L->C + (a > b ? a : b);
+        if (f > need) need = f;
+    }
+    return need;
 }
 
 static void layer_reserve(xf_adapter_layer *L, int N)
@@ -208,9 +231,7 @@ static void layer_reserve(xf_adapter_layer *L, int N)
  * s, sf [N,C], z, r [N,D], mean, rstd [N]. */
 static step_acts fwd_only_acts(const xf_adapter_layer *L, float *scratch, int N, float **sf)
 {
-    int D = 0;
-    for (int k = 0; k < L->n; k++)
-        if (L->stack[k]->D > D) D = L->stack[k]->D;
+    int D = max_bottleneck(L);
     size_t NC = (size_t)N * L->C, ND = (size_t)N * D;
     float *p = scratch + 2 * NC;
     step_acts a = { .s = p, .z = p + 2 * NC, .r = p + 2 * NC + ND };
@@ -222,7 +243,7 @@ static step_acts fwd_only_acts(const xf_adapter_layer *L, float *scratch, int N,
 
 static void layer_forward(xf_adapter_layer *L, float *y, const float *h, const float *x,
                           const float *ln_w, const float *ln_b, float eps, int N, float *scratch,
-                          int keep)
+                          int keep, int train)
 {
     size_t NC = (size_t)N * L->C;
     float *sf = NULL;
@@ -232,7 +253,12 @@ static void layer_forward(xf_adapter_layer *L, float *y, const float *h, const f
     const float *prev = h;
     for (int k = 0; k < L->n; k++) {   /* the step outputs ping-pong in scratch */
         float *o = scratch + (size_t)(k % 2) * NC;
-        if (keep) xf_adapter_step_forward(L->stack[k], o, prev, x, ln_w, ln_b, eps, N);
+        if (L->fuse[k]) {
+            xf_fusion_acts fa;
+            if (!keep) fa = xf_fusion_acts_at(L->fuse[k], scratch + 2 * NC, N, 0);
+            xf_fusion_step_forward(L->fuse[k], keep ? NULL : &fa, o, prev, x, ln_w, ln_b, eps,
+                                   N, train);
+        } else if (keep) xf_adapter_step_forward(L->stack[k], o, prev, x, ln_w, ln_b, eps, N);
         else step_forward(L->stack[k], tmp, o, prev, x, ln_w, ln_b, eps, N);
         prev = o;
     }
@@ -249,7 +275,7 @@ void xf_adapter_layer_forward(xf_adapter_layer *L, float *y, const float *h, con
                               const float *ln_w, const float *ln_b, float eps, int N,
                               float *scratch)
 {
-    layer_forward(L, y, h, x, ln_w, ln_b, eps, N, scratch, 1);
+    layer_forward(L, y, h, x, ln_w, ln_b, eps, N, scratch, 1, 0);
 }
 
 void xf_adapter_layer_backward(xf_adapter_layer *L, float *dh, float *dx, float *dln_w,
@@ -265,7 +291,8 @@ void xf_adapter_layer_backward(xf_adapter_layer *L, float *dh, float *dx, float 
     for (size_t i = 0; i < NC; i++) dx[i] += cur[i];
     for (int k = L->n - 1; k >= 0; k--) {
         memset(nxt, 0, sizeof(float) * NC);
-        xf_adapter_step_backward(L->stack[k], nxt, dx, dln_w, dln_b, cur, ln_w, ln_b, N, step);
+        if (L->fuse[k]) xf_fusion_step_backward(L->fuse[k], nxt, dx, dln_w, dln_b, cur, ln_w, ln_b, N, step);
+        else xf_adapter_step_backward(L->stack[k], nxt, dx, dln_w, dln_b, cur, ln_w, ln_b, N, step);
         float *t = cur; cur = nxt; nxt = t;
     }
     for (size_t i = 0; i < NC; i++) dh[i] += cur[i];
@@ -293,6 +320,16 @@ void xf_adapter_set_forward_only(xf_adapter_set *s, int on)
         L->sf = L->mean = L->rstd = NULL;
         L->cap = 0;
         for (int k = 0; k < L->n; k++) {
+            if (L->fuse[k]) {
+                xf_fusion_drop_saved(L->fuse[k]);
+                for (int i = 0; i < L->fuse[k]->n; i++) {
+                    xf_bottleneck *b = L->fuse[k]->ad[i];
+                    free(b->s); free(b->mean); free(b->rstd); free(b->z); free(b->r);
+                    b->s = b->mean = b->rstd = b->z = b->r = NULL;
+                    b->cap = 0;
+                }
+                continue;
+            }
             xf_bottleneck *b = L->stack[k];
             free(b->s); free(b->mean); free(b->rstd); free(b->z); free(b->r);
             b->s = b->mean = b->rstd = b->z = b->r = NULL;
@@ -326,10 +363,9 @@ void xf_adapters_ffn_forward(void *ctx, int layer, float *y, const float *h, con
                              const float *ln_w, const float *ln_b, float eps, int N, int C,
                              int train)
 {
-    (void)train;   /* the adapters have no dropout */
-    xf_adapter_set *s = ctx;
+    xf_adapter_set *s = ctx;   /* bottlenecks have no dropout; a fusion's scores do */
     xf_adapter_layer *L = set_layer(s, layer, C, N);
-    layer_forward(L, y, h, x, ln_w, ln_b, eps, N, s->scratch, !s->forward_only);
+    layer_forward(L, y, h, x, ln_w, ln_b, eps, N, s->scratch, !s->forward_only, train);
 }
 
 void xf_adapters_ffn_backward(void *ctx, int layer, float *dh, float *dx, float *dln_w,

@@ -14,9 +14,10 @@
  * both projections N(0, 0.02), biases 0 (not the later "mam_adapter" init
  * with a zero up-projection).
  *
- * Fusion (a later issue) slots in as another kind of stack element: one step
+ * AdapterFusion (fusion.h) is another kind of stack element: one step
  * "o = combine(o_prev, x)" per element; xf_adapter_step_* below is that step
- * for a single adapter, and xf_adapter_layer_* only loops over the steps.
+ * for a single adapter, xf_fusion_step_* for a fusion, and
+ * xf_adapter_layer_* only loops over the steps (Stack(Fuse(l1..lN), task)).
  *
  * All backwards ACCUMULATE (+=) into gradients (ops.h convention); a NULL
  * gradient pointer means "not needed" (frozen adapter, frozen LayerNorm).
@@ -66,11 +67,16 @@ void xf_adapter_step_backward(xf_bottleneck *b, float *dprev, float *dx, float *
                               float *dln_b, const float *dout, const float *ln_w,
                               const float *ln_b, int N, float *scratch);
 
+struct xf_fusion;
+
 /* The adapters of one layer: the stack, applied in order (Stack(lang, task)
- * = { lang, task }), and what the composition keeps for the backward. */
+ * = { lang, task }), and what the composition keeps for the backward.
+ * Element k is the bottleneck stack[k], or the fusion fuse[k] when that is
+ * not NULL. */
 typedef struct xf_adapter_layer {
     int n;
     xf_bottleneck *stack[XF_ADAPTER_MAX_STACK];
+    struct xf_fusion *fuse[XF_ADAPTER_MAX_STACK];
     int C, cap;
     float *sf, *mean, *rstd;   /* final LN input oK + x [cap,C] and its stats */
 } xf_adapter_layer;
@@ -78,11 +84,14 @@ typedef struct xf_adapter_layer {
 void xf_adapter_layer_init(xf_adapter_layer *L, int C);
 /* Appends an adapter (not owned) to the stack. */
 void xf_adapter_layer_push(xf_adapter_layer *L, xf_bottleneck *b);
+/* Appends a fusion (not owned) to the stack. */
+void xf_adapter_layer_push_fusion(xf_adapter_layer *L, struct xf_fusion *f);
 void xf_adapter_layer_free(xf_adapter_layer *L);
 /* Floats of SCRATCH that forward and backward need for N tokens; scratch
  * holds nothing between calls, so all layers can share one buffer. */
 size_t xf_adapter_layer_scratch_floats(const xf_adapter_layer *L, int N);
-/* y[N,C] = LN(oK + x) as above. */
+/* y[N,C] = LN(oK + x) as above (no dropout: the FFN hook's forward is the
+ * training one). */
 void xf_adapter_layer_forward(xf_adapter_layer *L, float *y, const float *h, const float *x,
                               const float *ln_w, const float *ln_b, float eps, int N,
                               float *scratch);

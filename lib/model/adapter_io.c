@@ -262,7 +262,7 @@ void xf_tm_save_hub(const char *dir, const xf_taskmodel *m, const xf_config *cfg
 
 /* ---- reading ---- */
 
-static void reprefix(xf_tensorset *s, const char *prefix)
+void xf_adapter_reprefix(xf_tensorset *s, const char *prefix)
 {
     for (size_t i = 0; i < s->n; i++) {
         const char *n = s->t[i].name, *rest = NULL;
@@ -420,6 +420,12 @@ static xf_adapter_file *load_hub(const char *dir, const char *prefix)
     if (!name || !*name || strlen(name) >= XF_ADAPTER_NAME_MAX) die("%s: no usable adapter name", dir);
     snprintf(f->name, sizeof f->name, "%s", name);
     f->head = json_pack("{s:s, s:s}", "kind", "adapter", "source", dir);
+    /* what the folder says about its base model (for checks across adapters) */
+    static const char *const keys[] = { "model_type", "hidden_size", "model_name" };
+    for (int i = 0; i < 3; i++) {
+        json_t *v = json_object_get(ac ? ac : hc, keys[i]);
+        if (v) json_object_set(f->head, keys[i], v);
+    }
     json_decref(ac);
     json_decref(hc);
     return f;
@@ -455,7 +461,7 @@ xf_adapter_file *xf_adapter_file_load(const char *path, const char *prefix)
     struct stat st;
     int dir = strcmp(path, "-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
     xf_adapter_file *f = dir ? load_hub(path, prefix) : load_stream(path);
-    reprefix(f->ts, prefix);
+    xf_adapter_reprefix(f->ts, prefix);
     return f;
 }
 

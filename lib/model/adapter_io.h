@@ -65,6 +65,9 @@ typedef struct xf_adapter_file {
  * Names with a "bert." / "roberta." prefix get PREFIX instead. */
 xf_adapter_file *xf_adapter_file_load(const char *path, const char *prefix);
 void xf_adapter_file_free(xf_adapter_file *f);
+/* Gives names with a "bert." / "roberta." prefix PREFIX instead, and makes
+ * every tensor f32. */
+void xf_adapter_reprefix(xf_tensorset *s, const char *prefix);
 
 /* Builds the task adapter + head of M from F (M's task must match) and fills
  * M's parameter list. */

@@ -59,6 +59,10 @@ void xf_tm_free(xf_taskmodel *m)
         free_adapters(m->lang[k].layer, m->L);
         if (m->lang[k].inv) { xf_invadapter_free(m->lang[k].inv); free(m->lang[k].inv); }
     }
+    if (m->fuse) {
+        for (int l = 0; l < m->L; l++) xf_fusion_free(&m->fuse[l]);
+        free(m->fuse);
+    }
     free_adapters(m->task_ad, m->L);
     if (m->task_inv) { xf_invadapter_free(m->task_inv); free(m->task_inv); }
     switch (m->task) {
@@ -142,18 +146,22 @@ static void load_mlm_head(xf_taskmodel *m, const xf_tensorset *ts, const char *s
     }
 }
 
-void xf_tm_add_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts, const char *src)
+static void add_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts, const char *src,
+                     int push)
 {
-    if (m->nlang >= 1)
-        die("%s: a second language adapter needs AdapterFusion (not implemented yet)", src);
-    if (m->task_ad) die("language adapters must be added before the task adapter");
+    if (m->task_ad || m->fuse) die("language adapters must be added before the task adapter and the fusion");
+    if (m->nlang == XF_TM_MAX_LANG) die("%s: more than %d language adapters", src, XF_TM_MAX_LANG);
+    for (int k = 0; k < m->nlang; k++)
+        if (!strcmp(m->lang[k].name, name)) die("%s: language adapter %s given twice", src, name);
     int red = find_reduction(m, name, ts, src);
     xf_tm_lang *lg = &m->lang[m->nlang++];
     snprintf(lg->name, sizeof lg->name, "%s", name);
     lg->layer = xcalloc((size_t)m->L, sizeof *lg->layer);
     for (int l = 0; l < m->L; l++) xf_bottleneck_init(&lg->layer[l], name, l, m->C, red, 0);
     load_bottlenecks(m, lg->layer, ts, src);
-    for (int l = 0; l < m->L; l++) xf_adapter_layer_push(&m->set.layer[l], &lg->layer[l]);
+    if (push)
+        for (int l = 0; l < m->L; l++) xf_adapter_layer_push(&m->set.layer[l], &lg->layer[l]);
+    if (m->nlang > 1) return;   /* invertible adapter and MLM head: the first adapter's */
     load_mlm_head(m, ts, src);
     char key[256];
     if ((size_t)snprintf(key, sizeof key, "%sinvertible_adapters.%s.F.0.weight", m->prefix, name) >= sizeof key)
@@ -177,6 +185,62 @@ void xf_tm_add_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts, c
     lg->emb = (xf_emb_hook){ .ctx = lg->inv, .forward = xf_invadapter_emb_forward,
                              .backward = xf_invadapter_emb_backward };
     xf_encoder_set_emb_hook(m->enc, &lg->emb);
+}
+
+void xf_tm_add_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts, const char *src)
+{
+    if (m->nlang >= 1) die("%s: a second language adapter needs AdapterFusion (--fusion)", src);
+    add_lang(m, name, ts, src, 1);
+}
+
+void xf_tm_add_fused_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts,
+                          const char *src)
+{
+    if (m->nlang && m->set.layer[0].n) die("%s: fused and stacked language adapters mixed", src);
+    add_lang(m, name, ts, src, 0);
+}
+
+void xf_tm_add_fusion(xf_taskmodel *m, const xf_tensorset *ts, const char *src, uint64_t seed,
+                      int trainable)
+{
+    if (!m->nlang || m->set.layer[0].n) die("%s: a fusion needs language adapters added to fuse", src);
+    if (m->fuse || m->task_ad) die("%s: the fusion goes under the task adapter, once", src);
+    m->fuse = xcalloc((size_t)m->L, sizeof *m->fuse);
+    float p_attn = xf_encoder_dims(m->enc)->p_attn;
+    for (int l = 0; l < m->L; l++) {
+        xf_bottleneck *ad[XF_FUSION_MAX];
+        for (int k = 0; k < m->nlang; k++) ad[k] = &m->lang[k].layer[l];
+        xf_fusion *f = &m->fuse[l];
+        xf_fusion_init(f, ad, m->nlang, l, m->C, trainable);
+        f->p_drop = p_attn;
+        if (!ts) {
+            xf_fusion_init_weights(f, seed);
+        } else {
+            xf_adapter_tensor at[5];
+            int nt = xf_fusion_tensors(f, at);
+            for (int i = 0; i < nt; i++) {
+                char key[512];
+                if ((size_t)snprintf(key, sizeof key, "%s%s", m->prefix, at[i].name) >= sizeof key)
+                    die("%s: tensor name too long", src);
+                xf_tensor *t = xf_tset_get(ts, key);
+                if (!t) die("%s: tensor %s: missing", src, key);
+                if (t->dtype != XF_F32) xf_tensor_to_f32(t);
+                size_t n = (size_t)at[i].shape[0] * (size_t)(at[i].ndim == 2 ? at[i].shape[1] : 1);
+                if (xf_tensor_numel(t) != n || t->ndim != at[i].ndim || t->shape[0] != at[i].shape[0])
+                    die("%s: tensor %s: wrong shape", src, key);
+                memcpy(at[i].data, t->data, sizeof(float) * n);
+            }
+        }
+        xf_adapter_layer_push_fusion(&m->set.layer[l], f);
+    }
+}
+
+double xf_tm_fusion_reg(xf_taskmodel *m)
+{
+    double r = 0;
+    if (m->fuse)
+        for (int l = 0; l < m->L; l++) r += xf_fusion_reg(&m->fuse[l]);
+    return r;
 }
 
 void xf_tm_add_task_adapter(xf_taskmodel *m, const char *name, int reduction)
@@ -429,6 +493,8 @@ float xf_tm_forward(xf_taskmodel *m, const xf_example *const *ex, int B, int tra
             m->am[k] = in;
         }
     }
+    if (m->fuse)
+        for (int l = 0; l < m->L; l++) m->fuse[l].drop_seed = drop_seed;
     xf_encoder_forward(m->enc, m->ids, m->types, m->am, B, T, train, drop_seed);
     const float *hid = xf_encoder_hidden(m->enc);
     float *dhid = NULL;
@@ -497,4 +563,25 @@ float xf_tm_forward(xf_taskmodel *m, const xf_example *const *ex, int B, int tra
     }
     if (backward) xf_encoder_backward(m->enc, dhid);
     return loss;
+}
+
+void xf_tm_enable_fusion_training(xf_taskmodel *m)
+{
+    if (!m->fuse || !m->fuse[0].grads) die("task model: no trainable fusion");
+    m->trainable = 1;
+    m->npar = 0;
+    m->ntrain = 0;
+    for (int l = 0; l < m->L; l++) {
+        xf_adapter_tensor at[5];
+        int nt = xf_fusion_tensors(&m->fuse[l], at);
+        for (int i = 0; i < nt; i++) {
+            char key[192];
+            if ((size_t)snprintf(key, sizeof key, "%s%s", m->prefix, at[i].name) >= sizeof key)
+                die("task model: tensor name too long: %s", at[i].name);
+            add_par(m, key, at[i].data, at[i].grad, at[i].ndim, at[i].shape[0], at[i].shape[1], 0);
+        }
+    }
+    free(m->adam_m); free(m->adam_v);
+    m->adam_m = xcalloc(m->ntrain ? m->ntrain : 1, sizeof(float));
+    m->adam_v = xcalloc(m->ntrain ? m->ntrain : 1, sizeof(float));
 }

@@ -6,9 +6,9 @@
  *   adapters  per layer Stack(lang_1 .. lang_k, task) of Pfeiffer bottlenecks
  *             (adapter.h) installed as the encoder's FFN hook; language
  *             adapters are always frozen, the task adapter is trainable when
- *             training.  AdapterFusion of several language adapters will be
- *             one more kind of stack element (adapter.h); k > 1 is refused
- *             until then (xf_tm_add_lang).
+ *             training.  Several language adapters are combined by
+ *             AdapterFusion (fusion.h): Stack(Fuse(lang_1 .. lang_k), task),
+ *             the fusion one more kind of stack element (xf_tm_add_fusion).
  *   head      by task (heads.h): pos/ner tagging, dep biaffine parser, nli
  *             classification on [CLS], qa start/end.
  *
@@ -34,13 +34,14 @@
 
 #include "adamw.h"
 #include "adapter.h"
+#include "fusion.h"
 #include "encoder.h"
 #include "examples.h"
 #include "heads.h"
 #include "hfmodel.h"
 #include "labels.h"
 
-#define XF_TM_MAX_LANG 4
+#define XF_TM_MAX_LANG XF_FUSION_MAX
 #define XF_TM_MAX_PARAMS 4096
 
 typedef struct xf_tm_param {
@@ -73,6 +74,7 @@ typedef struct xf_taskmodel {
     xf_ffn_hook hook;
     int nlang;
     xf_tm_lang lang[XF_TM_MAX_LANG];
+    xf_fusion *fuse;                  /* [L]: Fuse(lang_1 .. lang_k); NULL = none */
     xf_bottleneck *task_ad;           /* [L]; NULL = no task adapter (head only) */
     /* mlm + --inv (pfeiffer+inv language adapter being trained): its
      * invertible adapter, forward on the embeddings and inverse between the
@@ -115,6 +117,23 @@ void xf_tm_free(xf_taskmodel *m);
  * the adapters library does for task inference).  Dies when a second one is
  * added: several language adapters need AdapterFusion. */
 void xf_tm_add_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts, const char *src);
+/* Adds a frozen language adapter that a fusion will combine (not pushed on
+ * the stack).  Only the first one's invertible adapter and MLM head are
+ * used: adapter-transformers applies the invertible adapter of the
+ * composition's first() adapter. */
+void xf_tm_add_fused_lang(xf_taskmodel *m, const char *name, const xf_tensorset *ts,
+                          const char *src);
+/* Fuse(lang_1 .. lang_k) over the language adapters added with
+ * xf_tm_add_fused_lang, pushed on every layer's stack.  Parameters from TS
+ * (AdapterHub names under m->prefix, fusion.h) when TS is not NULL, else
+ * 3.1's init from SEED.  TRAINABLE: gradients for the fusion parameters. */
+void xf_tm_add_fusion(xf_taskmodel *m, const xf_tensorset *ts, const char *src, uint64_t seed,
+                      int trainable);
+/* Fusion training: only the fusion parameters are trainable (m->par lists
+ * them; AdamW moments for them). */
+void xf_tm_enable_fusion_training(xf_taskmodel *m);
+/* Σ_layers 0.01·‖I − V‖²; adds its gradient when the fusion is trainable. */
+double xf_tm_fusion_reg(xf_taskmodel *m);
 /* Adds the task adapter NAME with REDUCTION (reduction 0 = no adapter,
  * head only), pushed last on every layer's stack. */
 void xf_tm_add_task_adapter(xf_taskmodel *m, const char *name, int reduction);

@@ -65,7 +65,10 @@ xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_e
                 xf_task_name(ex[i].task), xf_task_name(m->task));
         if ((long)ex[i].n > o->seq) die("%s: %zu tokens, longer than --seq %d", ex[i].id, ex[i].n, o->seq);
     }
-    xf_tm_enable_training(m);
+    /* a model with a trainable fusion trains the fusion only (xf-fuse) */
+    int fusion = m->fuse && m->fuse[0].grads;
+    if (fusion) xf_tm_enable_fusion_training(m);
+    else xf_tm_enable_training(m);
     /* dep rows of split sentences (a head in another row) cannot be scored: leave them out */
     size_t *idx = xmalloc(sizeof *idx * n), nuse = 0;
     for (size_t i = 0; i < n; i++) {
@@ -108,6 +111,7 @@ xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_e
             xf_tm_zero_grads(m);
             uint64_t ds = xf_hash64(o->seed, XF_STREAM_DROPOUT, (uint64_t)step);
             float loss = xf_tm_forward(m, batch, B, 1, ds, 1);
+            if (fusion) loss += (float)xf_tm_fusion_reg(m);   /* 0.01·‖I − V‖² per layer */
             if (!isfinite(loss)) die("step %ld: loss is %g", step + 1, loss);
             float scale = 1.0f;
             if (o->clip > 0) {

@@ -54,7 +54,9 @@ typedef struct xf_train_result {
 
 /* Trains M (xf_tm_enable_training done here) on EX[0..n); with DEV (ndev >
  * 0) the primary metric is computed after each epoch and the best epoch's
- * weights are kept. */
+ * weights are kept.  A model whose fusion is trainable (xf_tm_load_fusion
+ * with TRAINABLE) trains the fusion parameters only, the task adapter and
+ * head frozen, with the loss plus Σ_layers 0.01·‖I − V‖² (fusion.h). */
 xf_train_result xf_train_adapter(xf_taskmodel *m, xf_example *ex, size_t n, xf_example *dev,
                                  size_t ndev, const xf_train_opts *o);
 
