@@ -32,7 +32,7 @@ DEMO_OUT ?= demo-study
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@start=$$(date +%s); $(MAKE) --no-print-directory -j2 -f examples/study.mk CONFIG=examples/demo.study \
-	  OUT=$(DEMO_OUT) XF_BIN=$(abspath $(BUILD)/bin) all summary && \
+	  OUT=$(DEMO_OUT) XF_BIN=$(abspath $(BUILD)/bin) summary && \
 	  echo "demo: done in $$(( $$(date +%s) - start )) s; outputs in $(DEMO_OUT)/"
 
 tour: all

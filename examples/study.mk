@@ -1,6 +1,7 @@
 # examples/study.mk — the whole method as one make: task adapters, base
-# evaluations, the transfer grid (α, k, run), language adapters and their [1A]
-# evaluations, merged rows, every xf-score analysis with figures, a summary.
+# evaluations, the transfer grid (α, k, run), language adapters,
+# the language-interaction grid (fusion-grid.mk: [A]/[AB]/[ABC],
+# xf-project), merged rows, every xf-score analysis with figures, a summary.
 #
 #   make -f examples/study.mk CONFIG=my.study [-j N] [all|jobs|summary|clean]
 #
@@ -32,8 +33,10 @@
 #                (S-1)*1000+r; the adapters and pretraining use --seed S
 #   MLM_FLAGS    xf-mlmstep options (--batch 8 --seq 512 --lr 5e-5)
 #   MLM_SEQ      xf-tokenize --seq of the MLM streams (512)
-#   LANG_ADAPTERS languages given a language adapter (xf-adapt --task mlm) and
-#                an [1A] evaluation per task in which they are targets
+#   LANG_ADAPTERS languages given a language adapter (xf-adapt --task mlm);
+#                per task, those among its targets make its interaction grid
+#                (examples/fusion-grid.mk: [A], [AB], [ABC], xf-project)
+#   FUSION_SIZES combination sizes of the grid (1 2 3)
 #   LANGUAGES    seen/unseen flags (languages.tsv format); SEEN_BY mbert|xlmr
 #   PRETRAIN     languages of the tiny model's pretraining text (demo); also
 #                PRETRAIN_VOCAB, PRETRAIN_STEPS, PRETRAIN_SEQ, PRETRAIN_FLAGS,
@@ -73,6 +76,7 @@ TEXT       ?= $(XF_DATA)/text/%.txt.zst
 LANGUAGES  ?= $(XF_DATA)/languages.tsv
 SEEN_BY    ?= auto
 KEEP       ?= 0
+FUSION_SIZES ?= 1 2 3
 PRETRAIN_VOCAB  ?= 3000
 PRETRAIN_STEPS  ?= 300
 PRETRAIN_SEQ    ?= 64
@@ -147,11 +151,12 @@ CELLS     := $(foreach a,$(TRANSFER),$(foreach k,$(STEPS),$(foreach r,$(RUNLIST)
 ADAPTERS  := $(TASKS:%=$(OUT)/adapters/%.xfts)
 BASEROWS  := $(TASKS:%=$(OUT)/rows/base.%.tsv)
 LANGADS   := $(LANG_ADAPTERS:%=$(OUT)/adapters/lang.%.xfts)
-LANGROWS  := $(foreach t,$(TASKS),$(foreach l,$(filter $($(t)_TARGETS),$(LANG_ADAPTERS)),$(OUT)/rows/lang.$(t).$(l).tsv))
+FUSETASKS := $(foreach t,$(TASKS),$(if $(filter $($(t)_TARGETS),$(LANG_ADAPTERS)),$(t)))
+FUSEOUT   := $(FUSETASKS:%=$(OUT)/fusion/%/project.tsv)
 ROWS      := $(OUT)/rows.tsv
 SCORE     := $(OUT)/score
 ANALYSES  := $(addprefix $(SCORE)/,ts.tsv rank.tsv variance.tsv targets.tsv seen.tsv corr.tsv \
-               progress.tsv rank.svg targets.svg progress.svg $(if $(LANGROWS),compare.tsv compare-summary.tsv compare.svg))
+               progress.tsv rank.svg targets.svg progress.svg $(if $(FUSEOUT),compare.tsv compare-summary.tsv compare.svg))
 SEENLIST  := $(if $(PRETRAIN),$(OUT)/base/languages.tsv,$(LANGUAGES))
 mlm        = $(OUT)/data/mlm.$(1).tsv.zst
 taskspecs  = $(foreach t,$(TASKS),$(t):$(OUT)/adapters/$(t).xfts:$(subst $(space),$(comma),$(strip $(foreach l,$($(t)_TARGETS),$(OUT)/data/$(t).$(l).test.tsv.zst))))
@@ -168,7 +173,7 @@ DONE0     := $(words $(wildcard $(CELLS)))
 .PHONY: all grid jobs summary clean check-config
 all: $(ANALYSES)
 	@echo "study: $(words $(CELLS)) cells, rows and analyses in $(OUT):"
-	@for f in $(ROWS) $(BASEROWS) $(LANGROWS) $(ADAPTERS) $(LANGADS) $(ANALYSES); do echo "  $$f"; done
+	@for f in $(ROWS) $(BASEROWS) $(ADAPTERS) $(LANGADS) $(ANALYSES) $(foreach f,$(FUSEOUT),$(f) $(f:%.tsv=%.svg) $(f:%project.tsv=%summary.tsv) $(f:%project.tsv=%summary.svg) $(f:%project.tsv=%rows.tsv)); do echo "  $$f"; done
 	@echo "  $(OUT)/rows/mlm/ ($(words $(CELLS)) files: α.kK.rR.tsv)"
 grid: $(CELLS)
 check-config: ; @echo "study config ok: $(words $(CELLS)) cells"
@@ -234,18 +239,31 @@ $(OUT)/rows/mlm/$(1).k$(2).r$(3).tsv: $(call mlm,$(1)) $(CELLDEPS)
 endef
 $(foreach a,$(TRANSFER),$(foreach k,$(STEPS),$(foreach r,$(RUNLIST),$(eval $(call CELL,$(a),$(k),$(r))))))
 
-# ---- language adapters and their [1A] evaluations ----
+# ---- language adapters and the interaction grid ----
 $(OUT)/adapters/lang.%.xfts: $(OUT)/data/mlm.%.tsv.zst $(MODEL_DEP)
 	@mkdir -p $(@D)
 	xf-adapt -q --threads $(THREADS) -m $(BASE) -T mlm --lang $* --tokenizer $(TOKENIZER) --seed $(SEED) $(LANG_FLAGS) -o $@ $<
-$(OUT)/rows/lang.%.tsv: $$(OUT)/adapters/lang.$$(lastword $$(subst ., ,$$*)).xfts $$(OUT)/adapters/$$(firstword $$(subst ., ,$$*)).xfts \
-                        $$(OUT)/data/$$*.test.tsv.zst
-	@mkdir -p $(@D)
-	xf-eval -q --threads $(THREADS) -m $(BASE) -a $(word 2,$^) --lang-adapter $< --model-name $(MODEL_NAME) -o $@ $(word 3,$^)
+# The interaction grid of each task (examples/fusion-grid.mk, run as a
+# sub-make: it resumes by itself): [A] of every language adapter on its own
+# language, [AB] and [ABC] fusions (xf-fuse, untrained, --seed SEED) on the
+# languages inside, and xf-project's table, summary and figures.  Its [A],
+# [AB], [ABC] rows join the study's rows (its base rows are the study's own).
+fuselangs  = $(filter $($(1)_TARGETS),$(LANG_ADAPTERS))
+define FUSIONGRID
+$(OUT)/fusion/$(1)/project.tsv: $(OUT)/adapters/$(1).xfts $(MODEL_DEP) \
+    $(foreach l,$(call fuselangs,$(1)),$(OUT)/adapters/lang.$(l).xfts $(OUT)/data/$(1).$(l).test.tsv.zst)
+	+@$$(MAKE) --no-print-directory -f $(XF_ROOT)/examples/fusion-grid.mk FG_MODEL=$(BASE) FG_TASK=$(OUT)/adapters/$(1).xfts \
+	  FG_LANGS='$(call fuselangs,$(1))' FG_OUT=$(OUT)/fusion/$(1) FG_MODEL_NAME=$(MODEL_NAME) FG_BIN=$(XF_BIN)/ \
+	  FG_SIZES='$(FUSION_SIZES)' FG_SEED=$(SEED) FG_PLOT_EXT=svg FG_EVAL_FLAGS='--threads $(THREADS)' \
+	  $(foreach l,$(call fuselangs,$(1)),FG_ADAPTER_$(l)=$(OUT)/adapters/lang.$(l).xfts FG_EVAL_$(l)=$(OUT)/data/$(1).$(l).test.tsv.zst) \
+	  fusion-grid-analysis
+endef
+$(foreach t,$(FUSETASKS),$(eval $(call FUSIONGRID,$(t))))
 
 # ---- merged rows and the analyses ----
-$(ROWS): $(BASEROWS) $(LANGROWS) $(CELLS)
-	{ head -n1 $<; for f in $^; do tail -n +2 $$f; done; } > $@.tmp && mv $@.tmp $@
+$(ROWS): $(BASEROWS) $(CELLS) $(FUSEOUT)
+	{ head -n1 $<; for f in $(BASEROWS) $(CELLS); do tail -n +2 $$f; done; \
+	  for f in $(FUSEOUT:%/project.tsv=%/rows.tsv); do awk -F'\t' 'NR > 1 && $$3 != "base"' $$f; done; } > $@.tmp && mv $@.tmp $@
 $(SCORE)/ts.tsv: $(ROWS)
 	@mkdir -p $(@D)
 	xf-score ts --seed $(SEED) -o $@ $<
@@ -276,7 +294,7 @@ jobs: $(CELLDEPS) $(foreach a,$(TRANSFER),$(call mlm,$(a)))
 	@echo "  or sbatch --array=1-$$(wc -l < $(OUT)/jobs.txt) examples/slurm/study.sbatch $(OUT)/jobs.txt"
 	@echo "then: make -f $(STUDY_MK) $(if $(CONFIG),CONFIG=$(CONFIG) )OUT=$(OUT)"
 
-summary: $(ANALYSES) $(SEENLIST)
+summary: all $(SEENLIST)
 	@bash $(XF_ROOT)/examples/study-summary.sh $(SCORE) $(SEENLIST)
 
 clean:

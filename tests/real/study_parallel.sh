@@ -23,7 +23,7 @@ grep -q 'parallel --joblog' "$T/jobs.log" || { echo "FAIL: make jobs does not sa
 setsid parallel --will-cite --joblog "$out/study.log" --resume --bar -j2 < "$out/jobs.txt" > "$T/p1" 2>&1 &
 pid=$!
 for _ in $(seq 600); do
-  [ "$(wc -l < "$out/study.log" 2>/dev/null || echo 0)" -ge 2 ] && break
+  [ "$( { wc -l < "$out/study.log"; } 2>/dev/null || echo 0)" -ge 2 ] && break
   kill -0 $pid 2>/dev/null || break
   sleep 0.5
 done
