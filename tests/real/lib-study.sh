@@ -72,9 +72,10 @@ study_ref() {
 }
 
 study_same() {
-  local a=$1 b=$2 f bad=0
-  for f in rows.tsv score/*.tsv rows/mlm/*.tsv rows/base.*.tsv rows/lang.*.tsv; do
+  local a=$1 b=$2 f g bad=0
+  for f in rows.tsv score/*.tsv rows/mlm/*.tsv rows/base.*.tsv fusion/*/rows.tsv fusion/*/project.tsv fusion/*/summary.tsv; do
     for g in "$a"/$f; do
+      [ -e "$g" ] || { echo "missing in $a: $f"; bad=1; continue; }
       g=${g#"$a"/}
       cmp -s "$a/$g" "$b/$g" || { echo "differs: $g"; bad=1; }
     done
