@@ -4,6 +4,8 @@
 # folder created.  A good config passes (check-config) and creates nothing.
 set -euo pipefail
 R=$(cd "$(dirname "$0")/../.." && pwd)
+# run as from a shell, not as a sub-make of make check (no jobserver, no -j)
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T"

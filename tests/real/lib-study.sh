@@ -12,6 +12,8 @@
 #                        TSV of A and B are byte-identical
 XF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+# run as from a shell, not as a sub-make of make check (no jobserver, no -j)
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 
 study_conf() {
   cat > "$1" <<'S'
