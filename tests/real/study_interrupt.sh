@@ -7,7 +7,7 @@
 # the uninterrupted run's, and the final rows and analyses are
 # byte-identical to it.  The random delays are printed (RANDOM_SEED=N repeats).
 set -euo pipefail
-. "$(dirname "$0")/lib-study.sh"
+. "$(dirname "$0")/lib-study.bash"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 STUDY_CONF=$T/tiny.study

@@ -4,7 +4,7 @@
 # OUT/models/α.kK.rR.xfts (a model xf-eval reads: the same rows again), and
 # the cell's rows are byte-identical either way.
 set -euo pipefail
-. "$(dirname "$0")/lib-study.sh"
+. "$(dirname "$0")/lib-study.bash"
 export PATH="$XF_BIN:$PATH"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

@@ -6,7 +6,7 @@
 # making any cell.  The final rows, every cell file and every analysis are
 # byte-identical to a plain `make -j2` run of the same study.
 set -euo pipefail
-. "$(dirname "$0")/lib-study.sh"
+. "$(dirname "$0")/lib-study.bash"
 command -v parallel > /dev/null || { echo "GNU parallel not installed (tests/deps.sh)"; exit 1; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Slurm path of examples/study.mk on a real single-node Slurm started by
-# this test (tests/real/lib-slurm.sh: munged, slurmctld and slurmd on
+# this test (tests/real/lib-slurm.bash: munged, slurmctld and slurmd on
 # localhost, stopped at the end): examples/slurm/submit.sh writes jobs.txt,
 # submits the job array of study.sbatch (SLURM_ARRAY_TASK_ID picks line N)
 # and the merge-and-analyse job with --dependency=afterok; once the queue is
@@ -9,8 +9,8 @@
 # and runs study.sbatch for every array index with SLURM_ARRAY_TASK_ID set,
 # then merge.sbatch, instead.
 set -euo pipefail
-. "$(dirname "$0")/lib-study.sh"
-. "$(dirname "$0")/lib-slurm.sh"
+. "$(dirname "$0")/lib-study.bash"
+. "$(dirname "$0")/lib-slurm.bash"
 T=$(mktemp -d)
 trap 'slurm_stop; rm -rf "$T"' EXIT
 STUDY_CONF=$T/tiny.study

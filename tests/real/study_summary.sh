@@ -5,7 +5,7 @@
 # lines score/corr.tsv's; and the same study with another SEED gives other
 # numbers (nothing in the summary is fixed text).
 set -euo pipefail
-. "$(dirname "$0")/lib-study.sh"
+. "$(dirname "$0")/lib-study.bash"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 STUDY_CONF=$T/tiny.study
