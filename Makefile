@@ -34,11 +34,20 @@ TOOLS     = $(TOOL_SRC:tools/%.c=$(BUILD)/bin/%)
 UNIT_SRC  = $(sort $(wildcard tests/unit/test_*.c))
 UNITS     = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# The embedded demo: the whole method through the study driver on
+# examples/data (examples/demo.study), outputs in $(DEMO_OUT), then the
+# findings; `make tour` is the short tour of the separate tools.
+DEMO_OUT ?= demo-study
 demo: deps
 	@$(MAKE) --no-print-directory all
+	@start=$$(date +%s); $(MAKE) --no-print-directory -j2 -f examples/study.mk CONFIG=examples/demo.study \
+	  OUT=$(DEMO_OUT) XF_BIN=$(abspath $(BUILD)/bin) summary && \
+	  echo "demo: done in $$(( $$(date +%s) - start )) s; outputs in $(DEMO_OUT)/"
+
+tour: all
 	@XF_BIN=$(abspath $(BUILD)/bin) bash examples/demo.sh
 
-.PHONY: FORCE demo all test check check-unit check-cli check-real check-torch asan bench deps clean lint-man \
+.PHONY: FORCE demo tour all test check check-unit check-cli check-real check-torch asan bench deps clean lint-man \
         fuzz fuzz-smoke fuzzers
 .DELETE_ON_ERROR:
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The xf demo on bundled inputs (make demo): learn a WordPiece vocabulary,
+# A short tour of the separate tools on bundled inputs (make tour): learn a WordPiece vocabulary,
 # tokenize a CoNLL-U file for POS tagging, look at the example stream, pretrain
 # a tiny encoder for a few masked-LM steps, and score a small eval table.
 set -euo pipefail

@@ -16,6 +16,8 @@ pkgs="build-essential pkg-config $blas libcsv-dev libzstd-dev zstd libjansson-de
 pkgs="$pkgs chromium"
 # libFuzzer harnesses (tests/fuzz) build with clang
 pkgs="$pkgs clang libclang-rt-14-dev libomp-14-dev"
+# the study driver's scale-out paths are tested on real GNU Parallel and Slurm
+pkgs="$pkgs parallel slurm-wlm munge"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make ... summary` of examples/study.mk reports what the study's own TSVs
+# say: its top donor line carries the first rows of score/rank.tsv at the
+# largest k, its seen/unseen means are score/seen.tsv's and its Spearman
+# lines score/corr.tsv's; and the same study with another SEED gives other
+# numbers (nothing in the summary is fixed text).
+set -euo pipefail
+. "$(dirname "$0")/lib-study.bash"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+STUDY_CONF=$T/tiny.study
+study_conf "$STUDY_CONF"
+study_ref
+study_make "$REF" summary > "$T/s1"
+cat "$T/s1"
+s=$REF/score
+for task in pos dep; do
+  top=$(awk -F'\t' -v t=$task '$2 == t && $4 == 3 && $5 == 1 { print $6 " " $7 " (" $9 "% of " $8 " targets helped)" }' "$s/rank.tsv")
+  grep -qF "$task: top donors $top" "$T/s1" || { echo "FAIL: $task top donor is not rank.tsv's: $top"; exit 1; }
+  while IFS=$'\t' read -r _ t _ k _ g ts n _; do
+    [ "$t" = "$task" ] && [ "$k" = 3 ] || continue
+    grep -qE "^$task: $g +mean ts $ts .*\($n pairs" "$T/s1" || { echo "FAIL: $task $g: seen.tsv's mean $ts not in the summary"; exit 1; }
+  done < <(tail -n +2 "$s/seen.tsv")
+done
+rho=$(awk -F'\t' 'NR > 1 && $2 == 3 { print $9 }' "$s/corr.tsv")
+grep -q "at k=3: rho $rho," "$T/s1" || { echo "FAIL: corr.tsv's rho $rho not in the summary"; exit 1; }
+# another seed: the finetunes, adapters and base model change, so does the summary
+study_make "$T/seed2" SEED=2 -j2 summary > "$T/s2" 2>&1 || { cat "$T/s2"; exit 1; }
+a=$(grep -E '^(pos|dep):' "$T/s1" | tr -cd '0-9\n.-' | md5sum)
+b=$(grep -E '^(pos|dep):' "$T/s2" | tr -cd '0-9\n.-' | md5sum)
+[ "$a" != "$b" ] || { echo "FAIL: SEED=2 gives the same numbers"; exit 1; }
+cmp -s "$REF/rows.tsv" "$T/seed2/rows.tsv" && { echo "FAIL: SEED=2 gives the same rows"; exit 1; }
+echo "summary: from the study's TSVs; SEED=2 changes it"
