@@ -42,7 +42,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@start=$$(date +%s); $(MAKE) --no-print-directory -j2 -f examples/study.mk CONFIG=examples/demo.study \
 	  OUT=$(DEMO_OUT) XF_BIN=$(abspath $(BUILD)/bin) summary && \
-	  echo "demo: done in $$(( $$(date +%s) - start )) s; outputs in $(DEMO_OUT)/"
+	  echo "demo: done in $$(( $$(date +%s) - start )) s; outputs in $(DEMO_OUT)/, the report: $(abspath $(DEMO_OUT))/report.html"
 
 tour: all
 	@XF_BIN=$(abspath $(BUILD)/bin) bash examples/demo.sh

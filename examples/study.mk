@@ -156,7 +156,9 @@ FUSEOUT   := $(FUSETASKS:%=$(OUT)/fusion/%/project.tsv)
 ROWS      := $(OUT)/rows.tsv
 SCORE     := $(OUT)/score
 ANALYSES  := $(addprefix $(SCORE)/,ts.tsv rank.tsv variance.tsv targets.tsv seen.tsv corr.tsv \
-               progress.tsv rank.svg targets.svg progress.svg $(if $(FUSEOUT),compare.tsv compare-summary.tsv compare.svg))
+               progress.tsv rank.svg targets.svg progress.svg variance.svg seen.svg corr.svg \
+               $(if $(FUSEOUT),compare.tsv compare-summary.tsv compare.svg compare-summary.svg))
+REPORT    := $(OUT)/report.html
 SEENLIST  := $(if $(PRETRAIN),$(OUT)/base/languages.tsv,$(LANGUAGES))
 mlm        = $(OUT)/data/mlm.$(1).tsv.zst
 taskspecs  = $(foreach t,$(TASKS),$(t):$(OUT)/adapters/$(t).xfts:$(subst $(space),$(comma),$(strip $(foreach l,$($(t)_TARGETS),$(OUT)/data/$(t).$(l).test.tsv.zst))))
@@ -170,11 +172,13 @@ CELLDEPS   = $(ADAPTERS) $(MODEL_DEP) $(foreach t,$(TASKS),$(foreach l,$($(t)_TA
 START     := $(shell date +%s)
 DONE0     := $(words $(wildcard $(CELLS)))
 
-.PHONY: all grid jobs summary clean check-config
-all: $(ANALYSES)
+.PHONY: all grid jobs summary report clean check-config
+all: $(ANALYSES) $(REPORT)
 	@echo "study: $(words $(CELLS)) cells, rows and analyses in $(OUT):"
 	@for f in $(ROWS) $(BASEROWS) $(ADAPTERS) $(LANGADS) $(ANALYSES) $(foreach f,$(FUSEOUT),$(f) $(f:%.tsv=%.svg) $(f:%project.tsv=%summary.tsv) $(f:%project.tsv=%summary.svg) $(f:%project.tsv=%rows.tsv)); do echo "  $$f"; done
 	@echo "  $(OUT)/rows/mlm/ ($(words $(CELLS)) files: α.kK.rR.tsv)"
+	@echo "  $(OUT)/summary.txt, $(OUT)/study.txt"
+	@echo "study: the report (every table and figure on one page): $(abspath $(REPORT))"
 grid: $(CELLS)
 check-config: ; @echo "study config ok: $(words $(CELLS)) cells"
 
@@ -267,22 +271,43 @@ $(ROWS): $(BASEROWS) $(CELLS) $(FUSEOUT)
 $(SCORE)/ts.tsv: $(ROWS)
 	@mkdir -p $(@D)
 	xf-score ts --seed $(SEED) -o $@ $<
-$(SCORE)/rank.tsv $(SCORE)/targets.tsv $(SCORE)/progress.tsv: $(SCORE)/%.tsv: $(SCORE)/ts.tsv
-	xf-score $* --plot $(SCORE)/$*.svg -o $@ $<
-$(SCORE)/rank.svg $(SCORE)/targets.svg $(SCORE)/progress.svg: $(SCORE)/%.svg: $(SCORE)/%.tsv
+# Figures mark the languages the model did not see (SEENLIST, SEEN_BY).
+FIGLANGS   = --languages $(SEENLIST) --seen-by $(SEEN_BY)
+$(SCORE)/rank.tsv $(SCORE)/targets.tsv $(SCORE)/progress.tsv $(SCORE)/variance.tsv $(SCORE)/corr.tsv: \
+    $(SCORE)/%.tsv: $(SCORE)/ts.tsv $(SEENLIST)
+	xf-score $* $(FIGLANGS) --plot $(SCORE)/$*.svg -o $@ $<
+$(SCORE)/rank.svg $(SCORE)/targets.svg $(SCORE)/progress.svg $(SCORE)/variance.svg $(SCORE)/corr.svg \
+    $(SCORE)/seen.svg $(SCORE)/compare.svg $(SCORE)/compare-summary.svg: $(SCORE)/%.svg: $(SCORE)/%.tsv
 	@test -f $@ && touch $@
-$(SCORE)/variance.tsv $(SCORE)/corr.tsv: $(SCORE)/%.tsv: $(SCORE)/ts.tsv
-	xf-score $* -o $@ $<
 $(SCORE)/seen.tsv: $(SCORE)/ts.tsv $(SEENLIST)
-	xf-score seen --languages $(SEENLIST) --seen-by $(SEEN_BY) -o $@ $<
+	xf-score seen $(FIGLANGS) --plot $(SCORE)/seen.svg -o $@ $<
 $(SCORE)/compare.tsv: $(ROWS)
 	@mkdir -p $(@D)
 	xf-score compare --plot $(SCORE)/compare.svg -o $@ $<
-$(SCORE)/compare.svg: $(SCORE)/compare.tsv
-	@test -f $@ && touch $@
 $(SCORE)/compare-summary.tsv: $(ROWS)
 	@mkdir -p $(@D)
-	xf-score compare --summary -o $@ $<
+	xf-score compare --summary --plot $(SCORE)/compare-summary.svg -o $@ $<
+
+# ---- the study page (xf-score report): configuration and provenance, the
+# findings, every table and figure; examples/study-report.sh writes its
+# manifest from what this study has. ----
+$(OUT)/summary.txt: $(ANALYSES) $(SEENLIST)
+	bash $(XF_ROOT)/examples/study-summary.sh $(SCORE) $(SEENLIST) > $@.tmp && mv $@.tmp $@
+$(OUT)/study.txt: $(ANALYSES)
+	{ echo "study:    $(if $(CONFIG),$(abspath $(CONFIG)),-)"; echo "model:    $(MODEL_NAME) ($(or $(MODEL),tiny BERT pretrained on $(PRETRAIN)))"; \
+	  echo "tasks:    $(foreach t,$(TASKS),$(t) (adapter on $($(t)_LANGS); targets $($(t)_TARGETS)))"; \
+	  echo "transfer: $(TRANSFER)"; echo "steps:    $(STEPS)"; echo "runs:     $(RUNS) (seeds (SEED-1)*1000+r, SEED $(SEED))"; \
+	  echo "language adapters: $(or $(LANG_ADAPTERS),-); fusion sizes $(FUSION_SIZES)"; \
+	  echo "seen/unseen: $(SEENLIST) ($(SEEN_BY))"; echo "mlm:      $(MLM_FLAGS)"; \
+	  echo "xf:       $$(xf-eval --version | paste -sd ";" | sed "s/;/; /g")"; echo "machine:  $$(uname -srm), $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"; \
+	  f=$$(ls $(OUT)/rows/mlm/.start-* 2>/dev/null | head -n 1); \
+	  [ -n "$$f" ] && echo "grid wall time: $$(( $$(stat -c %Y $(ROWS)) - $$(cat $$f) )) s (first cell started to rows merged, this run)"; \
+	  echo "outputs:  $(OUT)"; } > $@.tmp && mv $@.tmp $@
+$(REPORT): $(OUT)/summary.txt $(OUT)/study.txt $(ANALYSES) $(FUSEOUT)
+	bash $(XF_ROOT)/examples/study-report.sh $(OUT) $(FUSETASKS) > $(OUT)/report.tsv.tmp && mv $(OUT)/report.tsv.tmp $(OUT)/report.tsv
+	xf-score report -q --title 'xf study: $(MODEL_NAME), $(TASKS)' -o $@ $(OUT)/report.tsv
+	@echo "study: the report is $(abspath $@)"
+report: $(REPORT)
 
 # ---- scale-out: one command per (α, run) ----
 jobs: $(CELLDEPS) $(foreach a,$(TRANSFER),$(call mlm,$(a)))
@@ -294,8 +319,8 @@ jobs: $(CELLDEPS) $(foreach a,$(TRANSFER),$(call mlm,$(a)))
 	@echo "  or sbatch --array=1-$$(wc -l < $(OUT)/jobs.txt) examples/slurm/study.sbatch $(OUT)/jobs.txt"
 	@echo "then: make -f $(STUDY_MK) $(if $(CONFIG),CONFIG=$(CONFIG) )OUT=$(OUT)"
 
-summary: all $(SEENLIST)
-	@bash $(XF_ROOT)/examples/study-summary.sh $(SCORE) $(SEENLIST)
+summary: all $(OUT)/summary.txt
+	@cat $(OUT)/summary.txt
 
 clean:
 	rm -rf $(OUT)

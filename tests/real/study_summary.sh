@@ -30,4 +30,17 @@ a=$(grep -E '^(pos|dep):' "$T/s1" | tr -cd '0-9\n.-' | md5sum)
 b=$(grep -E '^(pos|dep):' "$T/s2" | tr -cd '0-9\n.-' | md5sum)
 [ "$a" != "$b" ] || { echo "FAIL: SEED=2 gives the same numbers"; exit 1; }
 cmp -s "$REF/rows.tsv" "$T/seed2/rows.tsv" && { echo "FAIL: SEED=2 gives the same rows"; exit 1; }
-echo "summary: from the study's TSVs; SEED=2 changes it"
+# The study's page (issue 16): every table and figure of the manifest, each
+# figure decoded by a real browser (headless Chromium), and a screenshot.
+study_make "$REF" report > "$T/r" 2>&1 || { cat "$T/r"; exit 1; }
+grep -q "the report is $REF/report.html" "$T/r" || { cat "$T/r"; echo "FAIL: report path not printed"; exit 1; }
+nfig=$(awk -F'\t' 'NR > 1 && $4 != "-"' "$REF/report.tsv" | wc -l)
+[ "$nfig" -ge 11 ] || { echo "FAIL: only $nfig figures in the manifest"; exit 1; }
+for f in $(awk -F'\t' 'NR > 1 && $4 != "-" { print $4 }' "$REF/report.tsv"); do
+  [ -s "$REF/$f" ] || { echo "FAIL: figure $f missing"; exit 1; }
+done
+! grep -q 'class="missing"' "$REF/report.html" || { echo "FAIL: the page misses something"; grep 'class="missing"' "$REF/report.html"; exit 1; }
+r=$(bash "$XF_ROOT/tests/helpers/browser-check.sh" "$REF/report.html" "$T/report.png")
+[ "$r" = "images=$nfig loaded=$nfig broken=" ] || { echo "FAIL: browser: $r (want $nfig images)"; exit 1; }
+[ "$(stat -c %s "$T/report.png")" -gt 100000 ] || { echo "FAIL: screenshot too small"; exit 1; }
+echo "summary: from the study's TSVs; SEED=2 changes it; report: $nfig figures load in Chromium"
