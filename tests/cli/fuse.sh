@@ -42,6 +42,9 @@ xf-fuse --seed 3 -o f3.xfts la_eng.xfts la_deu.xfts la_hin.xfts
 xf-eval -m base.xfts --fusion f3.xfts -a pos.xfts --model-name tiny eng.tsv deu.tsv > r3.tsv
 [ "$(wc -l < r3.tsv)" -eq 3 ]
 awk -F'\t' 'NR > 1 && !($3 == "lang" && $7 == "eng+deu+hin" && $9 == "upos_acc" && $11 > 0) {exit 1}' r3.tsv
+# the same rows at 1 and 2 threads
+xf-eval -m base.xfts --fusion f3.xfts -a pos.xfts --model-name tiny --threads 1 eng.tsv deu.tsv | cmp - r3.tsv
+xf-eval -m base.xfts --fusion f3.xfts -a pos.xfts --model-name tiny --threads 2 eng.tsv deu.tsv | cmp - r3.tsv
 # the stream records the languages in fusion order, and carries the adapters
 zstd -dcq f3.xfts > f3.raw
 grep -aq '"kind": *"fusion"' f3.raw
