@@ -120,7 +120,9 @@ void xf_adapter_set_init(xf_adapter_set *s, int L, int C);
 void xf_adapter_set_free(xf_adapter_set *s);
 /* Forward only (ON = 1): every layer's activations live in the one scratch
  * buffer, reused layer after layer, and the buffers kept so far are freed;
- * a backward then dies.  The outputs are the same bits either way. */
+ * a backward then dies.  The outputs are the same bits either way, except
+ * for a fusion, whose forward-only path folds its parameters (equal up to
+ * float rounding, fusion.h). */
 void xf_adapter_set_forward_only(xf_adapter_set *s, int on);
 void xf_adapters_ffn_forward(void *ctx, int layer, float *y, const float *h, const float *x,
                              const float *ln_w, const float *ln_b, float eps, int N, int C,

@@ -58,8 +58,39 @@ void xf_fusion_drop_saved(xf_fusion *f)
     memset(&f->acts, 0, sizeof f->acts);
 }
 
+void xf_fusion_params_changed(xf_fusion *f) { f->pre_valid = 0; }
+
+/* The forward-only products (fusion.h). */
+static void precompute(xf_fusion *f)
+{
+    int C = f->C;
+    size_t CC = (size_t)C * C, need = CC + 2 * (size_t)C;
+    for (int i = 0; i < f->n; i++) need += (size_t)C * f->ad[i]->D + C;
+    if (!f->pre) f->pre = xmalloc_aligned(xmul(need, sizeof(float)));
+    float *p = f->pre;
+    f->w_qk = p; p += CC;
+    f->b_qk = p; p += C;
+    f->g_c = p; p += C;
+    /* w_qk[d,e] = Σ_c K[c,d] Q[c,e];  b_qk[d] = Σ_c bq[c] K[c,d];  g_c[e] = Σ_c bk[c] Q[c,e] */
+    xf_gemm(1, 0, C, C, C, 1.0f, f->k_w, C, f->q_w, C, 0.0f, f->w_qk, C);
+    xf_gemm(0, 0, 1, C, C, 1.0f, f->q_b, C, f->k_w, C, 0.0f, f->b_qk, C);
+    xf_gemm(0, 0, 1, C, C, 1.0f, f->k_b, C, f->q_w, C, 0.0f, f->g_c, C);
+    double c0 = 0;
+    for (int c = 0; c < C; c++) c0 += (double)f->q_b[c] * f->k_b[c];
+    f->c0 = (float)c0;
+    for (int i = 0; i < f->n; i++) {   /* vup_i = V·up_i [C,D];  vb_i = V·b_i */
+        const xf_bottleneck *b = f->ad[i];
+        f->vup[i] = p; p += (size_t)C * b->D;
+        f->vb[i] = p; p += C;
+        xf_gemm(0, 0, C, b->D, C, 1.0f, f->v_w, C, b->up_w, b->D, 0.0f, f->vup[i], b->D);
+        linear_forward(f->vb[i], b->up_b, f->v_w, NULL, 1, C, C);
+    }
+    f->pre_valid = 1;
+}
+
 void xf_fusion_free(xf_fusion *f)
 {
+    free(f->pre);
     free(f->params);
     free(f->grads);
     free(f->saved);
@@ -146,6 +177,48 @@ static void reserve(xf_fusion *f, int N)
     f->cap = N;
 }
 
+/* Forward only, after a = LN(prev + x): scores from u_i (kept in the mix
+ * buffer one at a time), V u_i from the folded weights into the u buffer. */
+static void fwd_only(xf_fusion *f, const xf_fusion_acts *A, float *o, const float *prev, int N,
+                     int train)
+{
+    int C = f->C, n = f->n;
+    size_t NC = (size_t)N * C;
+    if (!f->pre_valid) precompute(f);
+    float *qk = A->qk, *u = A->mix;
+    linear_forward(qk, A->a, f->w_qk, f->b_qk, N, C, C);
+    PAR_FOR
+    for (int t = 0; t < N; t++) A->q[t] = xf_dot_row(A->a + (size_t)t * C, f->g_c, C) + f->c0;
+    for (int i = 0; i < n; i++) {
+        const xf_bottleneck *b = f->ad[i];
+        linear_forward(A->z, A->a, b->down_w, b->down_b, N, C, b->D);
+        relu_forward(A->r, A->z, (size_t)N * b->D);
+        linear_forward(u, A->r, b->up_w, b->up_b, N, b->D, C);
+        PAR_FOR
+        for (int t = 0; t < N; t++)
+            A->p[(size_t)t * n + i] = xf_dot_row(qk + (size_t)t * C, u + (size_t)t * C, C) + A->q[t];
+        linear_forward(A->u + (size_t)i * NC, A->r, f->vup[i], f->vb[i], N, b->D, C);
+    }
+    if (train && f->p_drop > 0)
+        dropout_forward(A->p, A->p, (size_t)N * n, f->p_drop, f->drop_seed,
+                        XF_FUSION_DROPOUT_OFFSET(f->layer));
+    softmax_rows(A->p, N, n);
+    PAR_FOR
+    for (int t = 0; t < N; t++) {
+        float *y = o + (size_t)t * C;
+        const float *p = A->p + (size_t)t * n, *pr = prev + (size_t)t * C;
+        const float *v0 = A->u + (size_t)t * C;
+        for (int c = 0; c < C; c++) y[c] = p[0] * v0[c];
+        for (int i = 1; i < n; i++) {
+            const float *vi = A->u + (size_t)i * NC + (size_t)t * C;
+#pragma omp simd
+            for (int c = 0; c < C; c++) y[c] += p[i] * vi[c];
+        }
+#pragma omp simd
+        for (int c = 0; c < C; c++) y[c] += pr[c];
+    }
+}
+
 void xf_fusion_step_forward(xf_fusion *f, const xf_fusion_acts *acts, float *o,
                             const float *prev, const float *x, const float *ln_w,
                             const float *ln_b, float eps, int N, int train)
@@ -157,11 +230,16 @@ void xf_fusion_step_forward(xf_fusion *f, const xf_fusion_acts *acts, float *o,
         reserve(f, N);
         A = f->acts = xf_fusion_acts_at(f, f->saved, N, 1);
         f->train = train;
+        f->pre_valid = 0;   /* a training step may follow */
     } else {
         A = *acts;
     }
     for (size_t i = 0; i < NC; i++) A.s[i] = prev[i] + x[i];
     layernorm_forward(A.a, A.mean, A.rstd, A.s, ln_w, ln_b, N, C, eps);
+    if (!keep) {
+        fwd_only(f, &A, o, prev, N, train);
+        return;
+    }
     /* u_i = up_i(relu(down_i(a))), no residual */
     for (int i = 0; i < n; i++) {
         const xf_bottleneck *b = f->ad[i];

@@ -44,8 +44,13 @@
  * against the formulas above): by linearity
  *     s_i = (Kᵀ q)·u_i + q·bk   and   ctx = V (Σ_i p_i u_i),
  * so a layer costs two C×C products for the query and one for the value
- * whatever N is.  With N = 1 and V = I the step gives the plain adapter's
- * bits (p = 1 exactly, V·u = u exactly).
+ * whatever N is.  Forward only (evaluation) folds the parameters further:
+ *     qk = (KᵀQ) a + Kᵀbq,  q·bk = a·(Qᵀbk) + bq·bk,
+ *     V u_i = (V·up_i) r_i + V·b_i   (r_i the adapter's ReLU output)
+ * so evaluation adds one C×C product and N small C×D ones per layer to the
+ * plain adapter's cost; the values equal the training-layout forward up to
+ * float rounding (not bit for bit).  With N = 1 and V = I both paths give
+ * the plain adapter's bits (p = 1 exactly, V·u = u exactly).
  *
  * All backwards ACCUMULATE (+=); NULL gradients mean frozen.  The fused
  * adapters are frozen here (their gradients are computed only if they have
@@ -85,6 +90,15 @@ typedef struct xf_fusion {
     float *params, *grads;
     float p_drop;                      /* dropout on the scores (training) */
     uint64_t drop_seed;                /* set before each training forward */
+    /* forward only (evaluation): products of the parameters, computed on the
+     * first forward-only call after a change (a kept forward or
+     * xf_fusion_params_changed marks them stale) */
+    int pre_valid;
+    float *pre;                        /* the arena of the views below */
+    float *w_qk, *b_qk;                /* KᵀQ [C,C] as a Linear weight, Kᵀbq [C] */
+    float *g_c;                        /* Qᵀbk [C]; c = a·g_c + bq·bk */
+    float c0;
+    float *vup[XF_FUSION_MAX], *vb[XF_FUSION_MAX];   /* V·up_i [C,D_i], V·b_i [C] */
     int train;                         /* the kept forward ran with dropout */
     int cap;                           /* tokens the saved activations hold */
     float *saved;
@@ -103,6 +117,9 @@ void xf_fusion_init_weights(xf_fusion *f, uint64_t seed);
 /* Writes the 5 tensors of F into out (names as above, without the model
  * prefix); returns 5. */
 int xf_fusion_tensors(xf_fusion *f, xf_adapter_tensor *out);
+/* Call after changing F's (or its adapters') parameters other than by a
+ * training step: the forward-only products are recomputed. */
+void xf_fusion_params_changed(xf_fusion *f);
 /* Frees the saved activations (forward-only use). */
 void xf_fusion_drop_saved(xf_fusion *f);
 

@@ -26,8 +26,10 @@
  * The library keeps the fused language adapters in their own folders: xf
  * writes them beside, as sub-folders NAME/ (adapter_config.json,
  * adapter.safetensors), so that the folder alone can be read back.  The
- * library itself writes the fusion weights as pytorch_model_adapter_fusion.bin
- * (a torch pickle), which xf cannot read.
+ * file names are the current library's (SAFE_ADAPTERFUSION_WEIGHTS_NAME,
+ * use_safetensors); adapter-transformers 3.1 writes the fusion weights as
+ * pytorch_model_adapter_fusion.bin (a torch pickle), which xf cannot read.
+ * A folder whose config has no "adapter_names" takes them from "name".
  */
 #ifndef XF_FUSION_IO_H
 #define XF_FUSION_IO_H
