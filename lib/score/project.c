@@ -186,22 +186,24 @@ size_t xf_project_compute(const xf_evalset *set, const xf_projopts *o, xf_projro
     for (size_t g0 = 0; g0 < nv;) {
         size_t g1 = g0;
         while (g1 < nv && !cmp_group(&v[g0], &v[g1])) g1++;
-        /* Baselines: the size-1 rows (target is their language). */
+        /* Baselines: the size-1 rows (target is their language); every
+         * language of a combination needs one.  Checked before allocating,
+         * so that die() leaves nothing unreachable behind. */
         size_t nl = 0;
         while (g0 + nl < g1 && v[g0 + nl].size == 1) nl++;
-        const char **langs = xcalloc(nl + 1, sizeof *langs);
-        double *base = xcalloc(nl + 1, sizeof *base);
-        for (size_t k = 0; k < nl; k++) langs[k] = v[g0 + k].target, base[k] = v[g0 + k].row->value;
         int have[MAXA + 1] = {0};
         for (size_t i = g0 + nl; i < g1; i++) {
             have[v[i].size] = 1;
             for (int k = 0; k < v[i].size; k++)
-                if (!bsearch(&v[i].lang[k], langs, nl, sizeof *langs, cmp_cstr))
+                if (!find(v, g0, g0 + nl, &v[i].lang[k], 1, v[i].lang[k]))
                     die("%s:%ld: adapters %s: no [%s] baseline (a row with adapters %s, target %s, "
                         "metric %s) for language %s of the combination",
                         v[i].row->file, v[i].row->line, v[i].row->adapters, v[i].lang[k],
                         v[i].lang[k], v[i].lang[k], v[i].metric, v[i].lang[k]);
         }
+        const char **langs = xcalloc(nl + 1, sizeof *langs);
+        double *base = xcalloc(nl + 1, sizeof *base);
+        for (size_t k = 0; k < nl; k++) langs[k] = v[g0 + k].target, base[k] = v[g0 + k].row->value;
         for (int size = 2; size <= MAXA; size++) {
             if (!have[size]) continue;
             for (size_t a = 0; a < nl; a++) {

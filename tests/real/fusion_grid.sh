@@ -25,7 +25,7 @@ for l in $LANGS; do
   xf-tokenize -q --tokenizer "$TINY/vocab.txt" --task mlm --seq 64 --text-from-conllu --lang $l \
     "$ud/${TB[$l]}/dev.conllu.zst" > mlm.$l.tsv
   xf-adapt -q -m "$TINY/tiny.xfts" --task mlm --lang $l --tokenizer "$TINY/vocab.txt" --seq 64 \
-    --batch 16 --max-steps 20 --lr 2e-3 --seed 1 --threads 2 -o lang/$l.xfts mlm.$l.tsv
+    --batch 16 --max-steps 40 --lr 2e-3 --seed 1 --threads 2 -o lang/$l.xfts mlm.$l.tsv
   zstd -dc "$ud/${TB[$l]}/test.conllu.zst" | awk 'BEGIN {RS = ""; ORS = "\n\n"} NR <= 200' > test.$l.conllu
   xf-tokenize -q --tokenizer "$TINY/vocab.txt" --task pos --seq 128 --lang $l test.$l.conllu > ev/$l.tsv
 done
