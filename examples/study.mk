@@ -306,8 +306,8 @@ $(OUT)/study.txt: $(ANALYSES)
 $(REPORT): $(OUT)/summary.txt $(OUT)/study.txt $(ANALYSES) $(FUSEOUT)
 	bash $(XF_ROOT)/examples/study-report.sh $(OUT) $(FUSETASKS) > $(OUT)/report.tsv.tmp && mv $(OUT)/report.tsv.tmp $(OUT)/report.tsv
 	xf-score report -q --title 'xf study: $(MODEL_NAME), $(TASKS)' -o $@ $(OUT)/report.tsv
-	@echo "study: the report is $(abspath $@)"
 report: $(REPORT)
+	@echo "study: the report is $(abspath $(REPORT))"
 
 # ---- scale-out: one command per (α, run) ----
 jobs: $(CELLDEPS) $(foreach a,$(TRANSFER),$(call mlm,$(a)))
