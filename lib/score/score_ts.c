@@ -265,7 +265,7 @@ static int cmp_ts(const void *pa, const void *pb)
 
 void xf_tsset_sort_check(xf_tsset *set)
 {
-    qsort(set->rows, set->n, sizeof *set->rows, cmp_ts);
+    if (set->n > 1) qsort(set->rows, set->n, sizeof *set->rows, cmp_ts);   /* rows may be NULL */
     for (size_t i = 1; i < set->n; i++) {
         const xf_tsrow *a = &set->rows[i - 1], *b = &set->rows[i];
         if (a->model == b->model && a->task == b->task && a->metric == b->metric &&
