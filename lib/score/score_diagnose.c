@@ -54,7 +54,7 @@ static int cmp_str(const void *a, const void *b)
 /* "'a', 'b', 'c' and 2 more" (sorted). */
 static void put_list(msg *m, strset *s)
 {
-    qsort(s->v, s->n, sizeof *s->v, cmp_str);
+    if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, cmp_str);
     size_t show = s->n > 4 ? 3 : s->n;
     for (size_t i = 0; i < show; i++) put(m, "%s'%s'", i ? ", " : "", s->v[i]);
     if (show < s->n) put(m, " and %zu more", s->n - show);
@@ -101,7 +101,7 @@ char *xf_tss_diagnose(const xf_evalset *set, const xf_tsopts *o, long steps)
     } else if (!nbase) {
         put(&m, "no base rows (evaluate the original model too: xf-eval --model BASE ...)");
     } else {
-        qsort(tasks.v, tasks.n, sizeof *tasks.v, cmp_str);
+        if (tasks.n > 1) qsort(tasks.v, tasks.n, sizeof *tasks.v, cmp_str);
         for (size_t t = 0; t < tasks.n; t++) {
             const char *task = tasks.v[t];
             strset mm = {0}, bm = {0};
