@@ -288,6 +288,16 @@ const char *xf_input_current(void)
     return last_input[0] ? last_input : NULL;
 }
 
+void xf_inputs_reset(void)
+{
+    for (size_t i = 0; i < ninputs; i++) free(inputs[i].name);
+    free(inputs);
+    inputs = NULL;
+    ninputs = 0;
+    nopen_inputs = 0;
+    last_input[0] = 0;
+}
+
 /* ---- temp names and stale temps ---- */
 
 /* DIR and BASE of PATH, malloc'd. */

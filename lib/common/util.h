@@ -104,6 +104,9 @@ void xf_note_input_fd(int fd, const char *name);
 /* Dies "PATH: refusing to overwrite an input of this run (INPUT)" when PATH
  * exists and is (by device and inode) a recorded input. */
 void xf_check_not_input(const char *path);
+/* Forgets every recorded input (for a process that parses many inputs in
+ * turn, such as a fuzzing harness). */
+void xf_inputs_reset(void);
 /* The input being read, for messages: the most recently opened input that
  * is still open, else the last one opened; NULL before any.  xf_in_open
  * pushes, xf_in_close pops (NAME must stay valid while it is open). */

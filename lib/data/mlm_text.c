@@ -116,7 +116,7 @@ void xf_mlm_add_line(xf_exwriter *e, const char *text, size_t len, const char *i
     b->lstart[b->nl] = b->n;
     b->lid[b->nl++] = xstrdup(id);
     b->ids[b->n++] = sp.cls;
-    memcpy(b->ids + b->n, t->ids, t->n * sizeof *b->ids);
+    if (t->n) memcpy(b->ids + b->n, t->ids, t->n * sizeof *b->ids);   /* ids may be NULL when empty */
     b->n += t->n;
     b->ids[b->n++] = sp.sep;
     if (++b->lines == e->group_lines) emit_blocks(e);

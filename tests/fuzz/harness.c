@@ -332,6 +332,7 @@ static uintptr_t *ptrs;   /* live pointers of a stage that died */
 
 static void release_after_die(void)
 {
+    xf_inputs_reset();   /* the input registry is static: free it while it is valid */
     die_is_bug = 0;
     fuzz_track(1);
     rescue_statics();
@@ -362,6 +363,7 @@ static void run_stage(const uint8_t *data, size_t size, int stage)
         armed = 1;
         fuzz_one(data, size, stage);
         armed = 0;
+        xf_inputs_reset();
         tracking = 0;
         pthread_mutex_lock(&mu);
         clear_table();
