@@ -14,7 +14,11 @@
 # task; it touches the disk only with KEEP=1.  `make jobs` writes
 # OUT/jobs.txt, one independent command per (α, run) for GNU Parallel or a
 # Slurm array (examples/slurm/study.sbatch); `make` afterwards merges and
-# analyses.  Defaults are the paper's (appendix E).
+# analyses.  Defaults are the paper's (appendix E).  OUT/study.txt (the
+# report's first section) records the configuration, every input file as
+# its pattern resolved (sha256 prefix; licence and source from a
+# MANIFEST.tsv or ATTRIBUTION.tsv above it: examples/study-data.sh), the
+# machine, and the wall time of the grid and of the whole study.
 #
 # Variables (a study file sets them; the command line overrides both):
 #   MODEL        base model: HF folder or tensor stream.  Empty with PRETRAIN
@@ -182,8 +186,16 @@ all: $(ANALYSES) $(REPORT)
 grid: $(CELLS)
 check-config: ; @echo "study config ok: $(words $(CELLS)) cells"
 
+# The study's start: made once, before the first target of this OUT (every
+# target that reads no other target has it as an order-only prerequisite);
+# study.txt gives the whole study's wall time from it.
+STARTED   := $(OUT)/.study-start
+$(STARTED):
+	@mkdir -p $(@D)
+	@date +%s > $@.tmp && mv $@.tmp $@
+
 # ---- the tiny base model (PRETRAIN): WordPiece vocabulary, MLM from scratch ----
-$(OUT)/base/text.txt: $(foreach l,$(PRETRAIN),$(call pfile,$(TEXT),$(l)))
+$(OUT)/base/text.txt: $(foreach l,$(PRETRAIN),$(call pfile,$(TEXT),$(l))) | $(STARTED)
 	@mkdir -p $(@D)
 	zstd -dcf $^ > $@.tmp && mv $@.tmp $@
 $(OUT)/base/vocab.txt: $(OUT)/base/text.txt
@@ -197,7 +209,7 @@ $(OUT)/base/model.xfts: $(OUT)/base/config.json $(OUT)/base/pretrain.tsv.zst
 	xf-mlmstep -q --threads $(THREADS) --init $< --tokenizer $(OUT)/base/vocab.txt --steps $(PRETRAIN_STEPS) \
 	  $(PRETRAIN_FLAGS) --seed $(SEED) --log $(OUT)/base/pretrain-log.tsv -o $@ $(OUT)/base/pretrain.tsv.zst
 # The model's own seen list: the pretraining languages are seen, all others not.
-$(OUT)/base/languages.tsv:
+$(OUT)/base/languages.tsv: | $(STARTED)
 	@mkdir -p $(@D)
 	{ printf 'iso639_3\tmbert_seen\txlmr_seen\n'; \
 	  for l in $(sort $(PRETRAIN) $(TRANSFER) $(LANG_ADAPTERS) $(foreach t,$(TASKS),$($(t)_TARGETS))); do \
@@ -205,19 +217,19 @@ $(OUT)/base/languages.tsv:
 
 # ---- example streams ----
 define TASKDATA
-$(OUT)/data/$(1).$(2).train.tsv.zst: $(call pfile,$($(1)_TRAIN),$(2)) | $(MODEL_DEP)
+$(OUT)/data/$(1).$(2).train.tsv.zst: $(call pfile,$($(1)_TRAIN),$(2)) | $(MODEL_DEP) $(STARTED)
 	@mkdir -p $$(@D)
 	xf-tokenize -q $$(TOKOPT) --task $(1) --lang $(2) -o $$@.tmp.zst $$< && mv $$@.tmp.zst $$@
 endef
 define TASKTEST
-$(OUT)/data/$(1).$(2).test.tsv.zst: $(call pfile,$($(1)_TEST),$(2)) | $(MODEL_DEP)
+$(OUT)/data/$(1).$(2).test.tsv.zst: $(call pfile,$($(1)_TEST),$(2)) | $(MODEL_DEP) $(STARTED)
 	@mkdir -p $$(@D)
 	xf-tokenize -q $$(TOKOPT) --task $(1) --lang $(2) -o $$@.tmp.zst $$< && mv $$@.tmp.zst $$@
 endef
 $(foreach t,$(TASKS),$(foreach l,$($(t)_LANGS),$(eval $(call TASKDATA,$(t),$(l)))))
 $(foreach t,$(TASKS),$(foreach l,$($(t)_TARGETS),$(eval $(call TASKTEST,$(t),$(l)))))
 define MLMDATA
-$(OUT)/data/mlm.$(1).tsv.zst: $(call pfile,$(TEXT),$(1)) | $(MODEL_DEP)
+$(OUT)/data/mlm.$(1).tsv.zst: $(call pfile,$(TEXT),$(1)) | $(MODEL_DEP) $(STARTED)
 	@mkdir -p $$(@D)
 	xf-tokenize -q $$(TOKOPT) --task mlm --seq $(MLM_SEQ) --lang $(1) -o $$@.tmp.zst $$< && mv $$@.tmp.zst $$@
 endef
@@ -293,6 +305,13 @@ $(SCORE)/compare-summary.tsv: $(ROWS)
 # manifest from what this study has. ----
 $(OUT)/summary.txt: $(ANALYSES) $(SEENLIST)
 	bash $(XF_ROOT)/examples/study-summary.sh $(SCORE) $(SEENLIST) > $@.tmp && mv $@.tmp $@
+# The inputs as make resolved their patterns (pfile: the files the recipes
+# read), for study-data.sh: sha256 prefix, licence and source.
+textuse    = $(subst $(space),$(comma)$(space),$(strip $(if $(filter $(1),$(PRETRAIN)),PRETRAIN) \
+               $(if $(filter $(1),$(TRANSFER)),TRANSFER) $(if $(filter $(1),$(LANG_ADAPTERS)),LANG_ADAPTERS)))
+DATASPECS  = $(foreach t,$(TASKS),$(foreach l,$($(t)_LANGS),'$(t) train $(l) ($(t)_TRAIN)|$(call pfile,$($(t)_TRAIN),$(l))') \
+               $(foreach l,$($(t)_TARGETS),'$(t) test $(l) ($(t)_TEST)|$(call pfile,$($(t)_TEST),$(l))')) \
+             $(foreach l,$(sort $(PRETRAIN) $(TRANSFER) $(LANG_ADAPTERS)),'text $(l) (TEXT; $(call textuse,$(l)))|$(call pfile,$(TEXT),$(l))')
 $(OUT)/study.txt: $(ANALYSES)
 	{ echo "study:    $(if $(CONFIG),$(abspath $(CONFIG)),-)"; echo "model:    $(MODEL_NAME) ($(or $(MODEL),tiny BERT pretrained on $(PRETRAIN)))"; \
 	  echo "tasks:    $(foreach t,$(TASKS),$(t) (adapter on $($(t)_LANGS); targets $($(t)_TARGETS)))"; \
@@ -300,8 +319,12 @@ $(OUT)/study.txt: $(ANALYSES)
 	  echo "language adapters: $(or $(LANG_ADAPTERS),-); fusion sizes $(FUSION_SIZES)"; \
 	  echo "seen/unseen: $(SEENLIST) ($(SEEN_BY))"; echo "mlm:      $(MLM_FLAGS)"; \
 	  echo "xf:       $$(xf-eval --version | paste -sd ";" | sed "s/;/; /g")"; echo "machine:  $$(uname -srm), $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"; \
+	  bash $(XF_ROOT)/examples/study-data.sh $(DATASPECS); \
 	  f=$$(ls $(OUT)/rows/mlm/.start-* 2>/dev/null | head -n 1); \
 	  [ -n "$$f" ] && echo "grid wall time: $$(( $$(stat -c %Y $(ROWS)) - $$(cat $$f) )) s (first cell started to rows merged, this run)"; \
+	  s=$$(cat $(STARTED) 2>/dev/null); now=$$(date +%s); \
+	  if [ -n "$$s" ]; then echo "study wall time: $$((now - s)) s ($$(date -d @$$s '+%F %T') to $$(date -d @$$now '+%F %T'): first target made to the report, over every make run of this OUT)"; \
+	  else echo "study wall time: unknown (no $(STARTED))"; fi; \
 	  echo "outputs:  $(OUT)"; } > $@.tmp && mv $@.tmp $@
 $(REPORT): $(OUT)/summary.txt $(OUT)/study.txt $(ANALYSES) $(FUSEOUT)
 	bash $(XF_ROOT)/examples/study-report.sh $(OUT) $(FUSETASKS) > $(OUT)/report.tsv.tmp && mv $(OUT)/report.tsv.tmp $(OUT)/report.tsv

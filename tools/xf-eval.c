@@ -138,7 +138,9 @@ int main(int argc, char **argv)
     }
     char fnames[XF_FUSION_MAX][XF_ADAPTER_NAME_MAX];
     const char *fn[XF_FUSION_MAX];
-    int nfused = 0;
+    int nfused = 0, fprov_ok = 0;
+    xf_prov fprov;
+    xf_prov_init(&fprov);
     if (fusion) {   /* Stack(Fuse(l1..lN), task): rows carry adapters=l1+..+lN */
         xf_fusion_file *ff = xf_fusion_file_load(fusion, prefix);
         xf_tm_load_fusion(m, ff, fusion, 0);
@@ -146,12 +148,23 @@ int main(int argc, char **argv)
             snprintf(fnames[nfused], sizeof fnames[nfused], "%s", ff->lang[nfused]);
             fn[nfused] = fnames[nfused];
         }
+        /* the stream's provenance names the languages (an adapter's name may
+         * differ from its language); a folder or an old stream: the names */
+        fprov_ok = xf_prov_read(&fprov, ff->ts->head, fusion) && fprov.adapters;
         xf_fusion_file_free(ff);
     }
     xf_tm_load_task(m, af, adapter);
     xf_labels lab;
-    if (fusion) xf_prov_labels(&lab, &lf_flags, &mprov, NULL, fn, nfused);
-    else xf_prov_labels(&lab, &lf_flags, &mprov, lp, ln, nlang);
+    if (fusion && fprov_ok) {
+        const xf_prov *fp[] = {&fprov};
+        const char *fpn[] = {fusion};
+        xf_prov_labels(&lab, &lf_flags, &mprov, fp, fpn, 1);
+    } else if (fusion) {
+        xf_prov_labels(&lab, &lf_flags, &mprov, NULL, fn, nfused);
+    } else {
+        xf_prov_labels(&lab, &lf_flags, &mprov, lp, ln, nlang);
+    }
+    xf_prov_free(&fprov);
 
     xf_eval_opts eo = xf_eval_defaults();
     eo.batch = (int)batch;

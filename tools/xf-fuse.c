@@ -7,6 +7,7 @@
 #include "fusion_io.h"
 #include "hfmodel.h"
 #include "mlm.h"
+#include "provenance.h"
 #include "taskmodel.h"
 #include "tokenizer.h"
 #include "train_adapter.h"
@@ -110,7 +111,27 @@ int main(int argc, char **argv)
     xf_cli_threads(threads);
 
     xf_fusion_file *f = xf_fusion_build(argv + optind, nad, (uint64_t)seed);
-    json_t *extra = NULL;
+    /* provenance (xf-stream(5)): setting lang, adapters = the fused adapters'
+     * languages in fusion order, model = the base the adapters record */
+    json_t *extra = json_object();
+    {
+        xf_adapter_file stub[XF_FUSION_MAX];
+        const xf_adapter_file *sp[XF_FUSION_MAX];
+        xf_prov base;
+        xf_prov_init(&base);
+        memset(stub, 0, sizeof stub);
+        for (int k = 0; k < f->n; k++) {
+            stub[k].head = f->src_head[k];
+            snprintf(stub[k].name, sizeof stub[k].name, "%s", f->lang[k]);
+            sp[k] = &stub[k];
+            xf_prov p;
+            xf_prov_read(&p, f->src_head[k], argv[optind + k]);
+            if (!base.model && p.model) base.model = xstrdup(p.model);
+            xf_prov_free(&p);
+        }
+        xf_prov_put_fusion(extra, &base, sp, f->n);
+        xf_prov_free(&base);
+    }
     if (ntrain) {
         xf_config cfg;
         xf_encoder *enc = xf_encoder_load(model, &cfg);
@@ -193,6 +214,7 @@ int main(int argc, char **argv)
     }
     if (hub) xf_fusion_hub_write(f, hub);
     if (out || !hub) xf_fusion_file_write(f, out ? out : "-", seed, extra);
+    json_decref(extra);
     xf_fusion_file_free(f);
     free(train);
     return 0;

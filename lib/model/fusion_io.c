@@ -173,6 +173,7 @@ xf_fusion_file *xf_fusion_build(char *const *paths, int n, uint64_t seed)
                 continue;   /* the MLM head stays behind */
             xf_tset_add(f->ts, &af->ts->t[k]);
         }
+        f->src_head[i] = json_incref(af->head);
         xf_adapter_file_free(af);
     }
     add_fusion_params(f, seed);
@@ -186,6 +187,7 @@ void xf_fusion_file_free(xf_fusion_file *f)
     xf_tset_free(f->ts);
     json_decref(f->config);
     json_decref(f->head);
+    for (int i = 0; i < XF_FUSION_MAX; i++) json_decref(f->src_head[i]);
     free(f);
 }
 

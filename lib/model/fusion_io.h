@@ -49,6 +49,9 @@ typedef struct xf_fusion_file {
     char model_name[256];   /* "" if unknown */
     json_t *config;         /* base config.json or NULL (owned) */
     json_t *head;           /* the "fusion" HEAD object (owned) */
+    json_t *src_head[XF_FUSION_MAX];  /* xf_fusion_build: each fused adapter's
+                                       * HEAD, for its provenance (owned; NULL
+                                       * when loaded) */
 } xf_fusion_file;
 
 /* A fresh, untrained fusion of the N language adapters PATHS (streams or

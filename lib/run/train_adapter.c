@@ -17,7 +17,7 @@ xf_train_opts xf_train_defaults(xf_task task)
     case XF_TASK_DEP: o.batch = 12; break;
     case XF_TASK_NLI: o.batch = 32; o.lr = 5e-5f; o.seq = 128; break;
     case XF_TASK_QA: o.batch = 32; o.lr = 3e-5f; o.seq = 384; break;
-    case XF_TASK_MLM: o.epochs = 3; break;
+    case XF_TASK_MLM: o.batch = 8; o.epochs = 3; break;   /* appendix E: language adapters */
     default: break;
     }
     return o;

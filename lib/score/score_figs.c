@@ -327,6 +327,39 @@ static void axis_tics(xf_plot *p, const char *which, const axis_lang *a, size_t 
     xf_plot_printf(p, " font ',8' noenhanced\n");
 }
 
+/* --by-family: the family of each run of languages (same block, same
+ * family) named on the opposite axis (x2 above, y2 right) at the run's
+ * centre, with a dashed rule between runs inside a block.  Y: the axis is
+ * y (rules across the rows), else x. */
+static void family_tics(xf_plot *p, const axis_lang *a, size_t n, int y)
+{
+    const char *ax = y ? "y2" : "x2";
+    if (!n) {
+        xf_plot_printf(p, "unset %stics\n", ax);
+        return;
+    }
+    xf_plot_printf(p, "set %stics (", ax);
+    for (size_t s = 0; s < n;) {
+        size_t e = s + 1;
+        while (e < n && (a[e].unseen == 1) == (a[s].unseen == 1) && !strcmp(a[e].family, a[s].family))
+            e++;
+        xf_plot_quote(p, a[s].family);
+        xf_plot_printf(p, " %.1f%s", (double)(s + e - 1) / 2, e < n ? ", " : ")");
+        s = e;
+    }
+    xf_plot_printf(p, " scale 0 font ',8' textcolor rgb '#555555' noenhanced%s\n",
+                   y ? "" : " rotate by 60 left");
+    for (size_t k = 1; k < n; k++)
+        if ((a[k].unseen == 1) == (a[k - 1].unseen == 1) && strcmp(a[k].family, a[k - 1].family)) {
+            if (y)
+                xf_plot_printf(p, "set arrow from graph 0,first %zu.5-1 to graph 1,first %zu.5-1 "
+                                  "nohead dt 2 lw 1 front\n", k, k);
+            else
+                xf_plot_printf(p, "set arrow from %zu.5-1,graph 0 to %zu.5-1,graph 1 nohead dt 2 lw 1 front\n",
+                               k, k);
+        }
+}
+
 void xf_fig_heatmap(const xf_tsset *set, const xf_scoreopts *o, const char *path)
 {
     size_t ngroups = count_groups(set), maxtr = 1, maxtg = 1;
@@ -383,13 +416,19 @@ void xf_fig_heatmap(const xf_tsset *set, const xf_scoreopts *o, const char *path
         xf_plot_printf(p, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\n"
                           "set cbrange [%.6f:%.6f]\nunset arrow\n",
                        ntg ? ntg - 1 : 0, ntr ? ntr - 1 : 0, -(amax > 0 ? amax : 1), amax > 0 ? amax : 1);
+        if (o->by_family) {
+            xf_plot_printf(p, "set xtics nomirror\nset ytics nomirror\nset x2range [-0.5:%zu.5]\n"
+                              "set y2range [%zu.5:-0.5]\n", ntg ? ntg - 1 : 0, ntr ? ntr - 1 : 0);
+            family_tics(p, ag, ntg, 0);
+            family_tics(p, ar, ntr, 1);
+        }
         size_t ux = first_unseen(ag, ntg), uy = first_unseen(ar, ntr);
         if (ux > 0 && ux < ntg)
             xf_plot_printf(p, "set arrow from %zu.5-1,graph 0 to %zu.5-1,graph 1 nohead lw 2 front\n", ux, ux);
         if (uy > 0 && uy < ntr)
             xf_plot_printf(p, "set arrow from graph 0,first %zu.5-1 to graph 1,first %zu.5-1 nohead lw 2 front\n",
                            uy, uy);
-        xf_plot_printf(p, "plot $H%zu using 1:2:(1):(1):3 with boxxyerror fs solid 1.0 noborder "
+        xf_plot_printf(p, "plot $H%zu using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 noborder "
                           "lc palette\n", gi);
         free(cell);
         free(ytr);

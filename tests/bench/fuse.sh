@@ -56,4 +56,5 @@ plain=$(best "$p1" "$p2")
 fused=$(best "$f1" "$f2")
 echo "evaluation, Stack(lang, task) (64 rows x 128, forward only, $(nproc) cores): $plain tokens/s, peak RSS $(( $(cat "$tmp/rp") / 1024 )) MiB"
 echo "evaluation, Stack(Fuse(3), task): $fused tokens/s, peak RSS $(( $(cat "$tmp/rf") / 1024 )) MiB"
-awk -v p="$plain" -v f="$fused" 'BEGIN {printf "fusion / plain adapter: %.3f (target >= 0.85)\n", f / p}'
+awk -v p="$plain" -v f="$fused" 'BEGIN {
+    printf "fusion / plain adapter: %.3f (target >= 0.85): %s\n", f / p, (f >= 0.85 * p) ? "MET" : "NOT MET" }'

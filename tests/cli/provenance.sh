@@ -4,7 +4,9 @@
 # labels its rows from the streams' provenance alone, and xf-score ts pairs
 # them: the ts rows are checked against values computed here with awk from
 # the eval rows.  Language adapters label rows setting=lang, adapters=<their
-# language> without flags.  A saved, piped, chained or checkpointed model
+# language> without flags; so does a fusion of two of them (xf-fuse, then
+# xf-eval --fusion --adapter): setting=lang, adapters=yor+wol (the languages,
+# though the wol adapter is named wolof).  A saved, piped, chained or checkpointed model
 # keeps its base's name (an --hf-out folder too); several example languages give a '+'-joined
 # transfer; flags override provenance with a warning; streams without
 # provenance evaluate as before (labels from flags or defaults).
@@ -94,6 +96,18 @@ xf-eval --model mbert --lang-adapter wol.lang.adapter --adapter pos-wol.adapter 
 has_head wol.lang.adapter '"provenance":{"model":"mbert","setting":"lang","adapters":"wol","lang":"wol","name":"wolof"}' ||
   fail "language adapter provenance"
 cat results.tsv lang.tsv | xf-score compare > /dev/null
+
+# ---- a fusion of the two language adapters: setting lang, adapters yor+wol, no flags ----
+xf-fuse -q --seed 2 -o fus.xfts yor.lang.adapter wol.lang.adapter
+xf-eval --model mbert --fusion fus.xfts --adapter pos-yor.adapter \
+  wol.pos.tsv.zst bam.pos.tsv.zst > fus.tsv 2> fus.err
+[ ! -s fus.err ] || fail "fusion: stderr: $(cat fus.err)"
+[ "$(head -1 fus.tsv | cut -f1-8 | tr '\t' ' ')" = "model task setting transfer steps run adapters target" ] ||
+  fail "fusion: header: $(head -1 fus.tsv)"
+[ "$(data fus.tsv | cut -f1-9 | sort | tr '\t\n' ' |')" = \
+  "mbert pos lang - 0 0 yor+wol bam upos_acc|mbert pos lang - 0 0 yor+wol wol upos_acc|" ] ||
+  fail "fusion rows: $(data fus.tsv | cut -f1-9 | sort | tr "\t\n" " |")"
+has_head fus.xfts '"provenance":{"model":"mbert","setting":"lang","adapters":"yor+wol"}' || fail "fusion provenance: $(grep -ao '"provenance":{[^}]*}' hd.raw)"
 
 # ---- a model saved to a file, read from it and piped on: still mbert ----
 xf-mlmstep -q --model mbert --steps 3 --seed 7 --save-at 2 -o ft.xfts wol.mlm.tsv.zst

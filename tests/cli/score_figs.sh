@@ -5,7 +5,10 @@
 # the heatmap), Figure 6 (corr --plot, commonality).  Each is a valid SVG and
 # PNG with its title, axis labels and series (language) names; unseen
 # languages (langs.tsv: bbb and yyy unseen by mBERT) carry the '*' mark;
-# the tables are unchanged by --plot.
+# the tables are unchanged by --plot.  Figure 8's cells tile the grid (one
+# cell per pair, none overlapping); with --by-family the languages are
+# grouped by family inside the seen and unseen blocks and the family names
+# label the groups on the top and right axes.
 set -euo pipefail
 G=$(cd "$(dirname "$0")/score" && pwd)
 T=$(mktemp -d)
@@ -65,6 +68,66 @@ cmp heat.tsv <(xf-score seen $L --steps 10 "$G/eval.tsv")
 check_svg heat.svg 'Transfer x target heatmap' 'target language' 'transfer language' 'ts (%)' 'bbb*' 'yyy*' 'aaa' 'xxx'
 xf-score seen $L --by-family --plot heat.png "$G/eval.tsv" > /dev/null
 check_png heat.png
+# each cell is one unit: 3 targets x 2 transfer languages, equal sizes, on
+# 3 distinct columns and 2 distinct rows (boxes of half-width 1 overlapped)
+cells() {   # SVG: checks the first panel's cells
+  python3 - "$1" <<'PY'
+import re, sys
+svg = open(sys.argv[1]).read()
+body = re.search(r'<g id="gnuplot_plot_1a" >(.*?)(?=<g id="gnuplot_plot_|<g id="gnuplot_canvas|</svg>)', svg, re.S).group(1)
+boxes = []
+for pts in re.findall(r"points = '([^']*)'", body):
+    xy = [tuple(map(float, p.split(','))) for p in pts.split()]
+    xs, ys = [x for x, _ in xy], [y for _, y in xy]
+    boxes.append((round(min(xs)), round(min(ys)), max(xs) - min(xs), max(ys) - min(ys)))
+boxes = boxes[:6]   # the colour box's strips follow
+assert len(boxes) == 6, boxes
+assert len({b[0] for b in boxes}) == 3 and len({b[1] for b in boxes}) == 2, ("cells overlap", boxes)
+w, h = boxes[0][2], boxes[0][3]
+assert all(abs(b[2] - w) < 1 and abs(b[3] - h) < 1 for b in boxes), boxes
+xs = sorted({b[0] for b in boxes})
+assert all(abs((xs[i + 1] - xs[i]) - w) < 1.5 for i in range(2)), ("cells not adjacent", boxes)
+PY
+}
+cells heat.svg
+# Figure 8 by family: families (ccc, xxx Alphaic; aaa, yyy Betaic; bbb
+# Gammaic) order the seen targets ccc, aaa (by name: aaa, ccc), then bbb*;
+# each family is named above its targets' columns and right of its
+# transfer languages' rows; a dashed rule parts Alphaic from Betaic among
+# the seen targets.
+awk -F'\t' 'BEGIN {OFS = "\t"; f["aaa"] = "Betaic"; f["ccc"] = "Alphaic"; f["bbb"] = "Gammaic"
+             f["xxx"] = "Alphaic"; f["yyy"] = "Betaic"} NR > 1 {$3 = f[$1]} {print}' "$G/langs.tsv" > fam.tsv
+xf-score seen --languages fam.tsv --steps 10 --by-family --plot fam.svg "$G/eval.tsv" > fam.out
+cmp fam.out heat.tsv
+check_svg fam.svg 'Transfer x target heatmap' '(seen languages first, then unseen*, by family)' \
+  'target language' 'transfer language' 'ts (%)' '>Alphaic<' '>Betaic<' '>Gammaic<' 'bbb*' 'yyy*'
+grep -q 'stroke-dasharray' fam.svg || { echo "FAIL: fam.svg: no dashed family rule"; exit 1; }
+cells fam.svg
+python3 - fam.svg <<'PY'
+import re, sys
+svg = open(sys.argv[1]).read()
+lab = {}   # (text, rotation) -> (x, y)
+for m in re.finditer(r'<g transform="translate\(([\d.]+),([\d.]+)\)(?: rotate\((-?[\d.]+)\))?"[^>]*>\s*<text>(?:<tspan[^>]*>)?([^<]*)<', svg):
+    lab.setdefault((m.group(4), m.group(3)), (float(m.group(1)), float(m.group(2))))
+def at(text, rot):
+    assert (text, rot) in lab, (text, rot, sorted(lab))
+    return lab[(text, rot)]
+# x tics (rotate by -60: rotate(60)) in family order
+cx, ax, bx = at('ccc', '60')[0], at('aaa', '60')[0], at('bbb*', '60')[0]
+assert cx < ax < bx, ('targets not in family order', cx, ax, bx)
+# family names above the columns (x2, rotate(-60)), right of the rows (y2)
+for fam, x in (('Alphaic', cx), ('Betaic', ax), ('Gammaic', bx)):
+    fx, fy = at(fam, '-60')
+    assert abs(fx - x) < 10 and fy < 200, (fam, fx, fy, x)
+for fam, row in (('Alphaic', 'xxx'), ('Betaic', 'yyy*')):
+    fx, fy = at(fam, None)
+    rx, ry = at(row, None)
+    assert abs(fy - ry) < 1 and fx > cx, (fam, fx, fy, row, rx, ry)
+PY
+# without --by-family: no family names, targets by name
+if grep -q 'Alphaic\|Betaic\|Gammaic' heat.svg; then echo "FAIL: family names without --by-family"; exit 1; fi
+xf-score seen --languages fam.tsv --steps 10 --plot nofam.svg "$G/eval.tsv" > /dev/null
+if grep -q 'Alphaic\|Betaic\|Gammaic' nofam.svg; then echo "FAIL: nofam.svg names families"; exit 1; fi
 
 # Figure 6: the top 2 of each task in corr_ts.tsv (three tasks).
 xf-score corr --top 2 --plot common.svg "$G/corr_ts.tsv" > common.tsv

@@ -54,7 +54,8 @@ study_make() {
 }
 
 study_key() {
-  cat "$XF_ROOT"/examples/study.mk "$XF_ROOT"/examples/study-cell.sh "${BASH_SOURCE[0]}" \
+  cat "$XF_ROOT"/examples/study.mk "$XF_ROOT"/examples/study-cell.sh "$XF_ROOT"/examples/study-data.sh \
+    "${BASH_SOURCE[0]}" \
     "${XF_BIN:?}"/xf-* | sha1sum | cut -c1-12
 }
 

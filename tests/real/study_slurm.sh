@@ -7,7 +7,9 @@
 # empty, the rows and analyses must be byte-identical to a plain `make -j2`.
 # Where the daemons cannot run (not root, no slurm-wlm), the test says why
 # and runs study.sbatch for every array index with SLURM_ARRAY_TASK_ID set,
-# then merge.sbatch, instead.
+# then merge.sbatch, instead; with XF_REQUIRE_SLURM=1 that is a failure.
+# Either way it prints one "note: slurm: ..." line naming the path taken
+# (tests/run-scripts.sh shows it under the ok line).
 set -euo pipefail
 . "$(dirname "$0")/lib-study.bash"
 . "$(dirname "$0")/lib-slurm.bash"
@@ -36,9 +38,19 @@ if slurm_start "$T/slurm"; then
   [ "$(ls "$out"/xf-study-"$arr"_*.out | wc -l)" -eq 4 ] || { echo "FAIL: want 4 array outputs"; ls "$out"; exit 1; }
   [ -f "$out/xf-study-merge-$merge.out" ] || { echo "FAIL: the merge job did not run"; ls "$out"; exit 1; }
   grep -q 'findings' "$out/xf-study-merge-$merge.out" || { echo "FAIL: merge output"; cat "$out/xf-study-merge-$merge.out"; exit 1; }
+  note="note: slurm: real slurmctld+slurmd ($(sinfo -V)), array $arr of 4 jobs + afterok merge $merge${st:+ ($st)}"
+  echo "$note"
   mode="real Slurm ($(sinfo -V))"
 else
-  echo "NOTE: no real Slurm here: $SLURM_WHY; running the sbatch body per array index instead"
+  if [ "${XF_REQUIRE_SLURM:-0}" = 1 ]; then
+    echo "FAIL: XF_REQUIRE_SLURM=1 but no real Slurm here: $SLURM_WHY"
+    for f in slurmctld.err slurmd.err slurmctld.log slurmd.log munged.err; do
+      [ -s "$T/slurm/$f" ] && { echo "== $f"; tail -n 5 "$T/slurm/$f"; }
+    done
+    exit 1
+  fi
+  note="note: slurm: FALLBACK ($SLURM_WHY): study.sbatch run by hand per array index, then merge.sbatch"
+  echo "$note"
   study_make "$out" jobs > /dev/null
   n=$(wc -l < "$out/jobs.txt")
   for i in $(seq "$n"); do

@@ -180,6 +180,24 @@ static xf_train_opts quick_opts(void)
     return o;
 }
 
+/* The training defaults are the paper's appendix E: language adapters
+ * (mlm) batch 8, 3 epochs, lr 5e-4, seq 256; POS/NER task adapters batch
+ * 36, 5 epochs, lr 5e-4; DEP batch 12 (memory; the paper uses 36). */
+Test(taskmodel, training_defaults_appendix_e)
+{
+    xf_train_opts o = xf_train_defaults(XF_TASK_MLM);
+    cr_assert_eq(o.batch, 8);
+    cr_assert_eq(o.epochs, 3);
+    cr_assert_float_eq(o.lr, 5e-4f, 1e-9f);
+    cr_assert_eq(o.seq, 256);
+    o = xf_train_defaults(XF_TASK_POS);
+    cr_assert_eq(o.batch, 36);
+    cr_assert_eq(o.epochs, 5);
+    cr_assert_float_eq(o.lr, 5e-4f, 1e-9f);
+    cr_assert_eq(xf_train_defaults(XF_TASK_NER).batch, 36);
+    cr_assert_eq(xf_train_defaults(XF_TASK_DEP).batch, 12);
+}
+
 Test(taskmodel, training_lowers_loss_and_is_reproducible)
 {
     xf_example *ex = examples(XF_TASK_POS, 16, 21);
