@@ -159,6 +159,17 @@ void xf_ex_set_extra(xf_example *ex, const char *json)
 
 /* ---- consistency (shared by writer and reader) ---- */
 
+const char *xf_ex_lang_problem(const char *lang)
+{
+    if (!lang || !lang[0]) return "empty";
+    /* lang becomes the target column of eval rows: the same word rule */
+    if (xf_utf8_invalid_at(lang, strlen(lang)) >= 0) return "invalid UTF-8";
+    for (const unsigned char *p = (const unsigned char *)lang; *p; p++)
+        if (*p <= ' ' || *p == 0x7f) return "white space or a control character";
+    if (!strcmp(lang, "-")) return "'-' is not a language";
+    return NULL;
+}
+
 /* NULL if EX is consistent, else a static message. */
 static const char *check(const xf_example *ex, size_t vocab, char *msg, size_t msgsz)
 {
@@ -166,11 +177,11 @@ static const char *check(const xf_example *ex, size_t vocab, char *msg, size_t m
     if (t < 0 || t >= XF_TASK_COUNT) return "unknown task";
     if (!ex->lang || !ex->lang[0]) return "empty lang";
     if (!ex->id || !ex->id[0]) return "empty id";
-    /* lang becomes the target column of eval rows: the same word rule */
-    if (xf_utf8_invalid_at(ex->lang, strlen(ex->lang)) >= 0) return "column 'lang': invalid UTF-8";
-    for (const unsigned char *p = (const unsigned char *)ex->lang; *p; p++)
-        if (*p <= ' ' || *p == 0x7f) return "column 'lang': white space or a control character";
-    if (!strcmp(ex->lang, "-")) return "column 'lang': '-' is not a language";
+    const char *bad = xf_ex_lang_problem(ex->lang);
+    if (bad) {
+        snprintf(msg, msgsz, "column 'lang': %s", bad);
+        return msg;
+    }
     if (xf_utf8_invalid_at(ex->id, strlen(ex->id)) >= 0) return "column 'id': invalid UTF-8";
     if (ex->extra && xf_utf8_invalid_at(ex->extra, strlen(ex->extra)) >= 0)
         return "column 'extra': invalid UTF-8";

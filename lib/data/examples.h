@@ -89,6 +89,9 @@ void xf_ex_push_word(xf_example *ex, int32_t start, int32_t end, int32_t label,
 void xf_ex_set_extra(xf_example *ex, const char *json);
 
 /* ---- writing ---- */
+/* NULL if LANG is a language the writer accepts (non-empty valid UTF-8
+ * without white space or control characters, not "-"), else why not. */
+const char *xf_ex_lang_problem(const char *lang);
 void xf_ex_write_header(xf_zout *z);
 /* One row; dies if EX is inconsistent (it checks what a reader checks). */
 void xf_ex_write(xf_zout *z, const xf_example *ex);

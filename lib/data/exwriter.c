@@ -25,6 +25,9 @@ void xf_exwriter_init(xf_exwriter *e, const xf_tokenizer *tk, const char *lang, 
     /* [CLS] x [SEP] needs room for one token; a QA window room for a
      * question token and a context token besides the specials. */
     if (e->seq < 3) die("--seq %zu is too small (at least 3)", e->seq);
+    /* NULL: the caller sets e->lang per file (guessed from the path) */
+    const char *bad = lang ? xf_ex_lang_problem(lang) : NULL;
+    if (bad) die("language '%.40s': %s", lang, bad);
     xf_tok_special sp = xf_tok_specials(tk);
     if (sp.cls < 0 || sp.sep < 0 || sp.unk < 0)
         die("%s: the tokenizer lacks a CLS, SEP or UNK token (BERT [CLS] [SEP] [UNK], XLM-R <s> </s> <unk>)",

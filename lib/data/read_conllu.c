@@ -130,10 +130,15 @@ void xf_read_conllu(xf_exwriter *e, const char *path)
         if (!s.line) s.line = ln;
         if (line[0] == '#') {
             if (!strncmp(line, "# sent_id =", 11)) {
-                const char *v = line + 11;
-                while (*v == ' ') v++;
+                /* blanks around the value are not part of it; an empty
+                 * value is no sent_id (the FILE:LINE id, as without one) */
+                char *v = line + 11;
+                while (*v == ' ' || *v == '\t') v++;
+                size_t n = strlen(v);
+                while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+                v[n] = 0;
                 free(s.id);
-                s.id = xstrdup(v);
+                s.id = n ? xstrdup(v) : NULL;
             }
             continue;
         }

@@ -164,6 +164,14 @@ void xf_read_squad(xf_exwriter *e, const char *path)
                 if (!json_is_array(qas)) die("%s: %s: no \"qas\" array", name, where);
                 json_array_foreach(qas, k, qa) {
                     const char *qid = get_str(qa, "id", name, where);
+                    /* an empty id is no id: the question's place in the
+                     * file stands for it (example id, qid in extra) */
+                    char *place = NULL;
+                    if (!*qid) {
+                        place = xmalloc(strlen(name) + sizeof where + 32);
+                        sprintf(place, "%s:%s.qas[%zu]", name, where, k);
+                        qid = place;
+                    }
                     const char *question = get_str(qa, "question", name, qid);
                     json_t *answers = json_object_get(qa, "answers");
                     if (!json_is_array(answers)) die("%s: question %s: no \"answers\" array", name, qid);
@@ -171,6 +179,7 @@ void xf_read_squad(xf_exwriter *e, const char *path)
                     json_int_t c = cnt ? json_integer_value(cnt) : 0;
                     if (pass == 0) {
                         json_object_set_new(seen, qid, json_integer(c + 1));
+                        free(place);
                         continue;
                     }
                     char *exid = xmalloc(strlen(qid) + 24);
@@ -184,6 +193,7 @@ void xf_read_squad(xf_exwriter *e, const char *path)
                     e->st.sources++;
                     encode_question(e, name, qid, exid, question, context, answers);
                     free(exid);
+                    free(place);
                 }
             }
         }

@@ -379,6 +379,7 @@ static xf_adapter_file *load_hub(const char *dir, const char *prefix)
         name = json_string_value(json_object_get(ac, "name"));
         path_join(p, sizeof p, dir, "adapter.safetensors");
         xf_safetensors_read_into(p, f->ts, NULL);
+        xf_tset_check_finite(f->ts, 0, p);
         /* the config and the tensors must agree on the invertible adapter */
         char key[XF_ADAPTER_NAME_MAX + 32];
         snprintf(key, sizeof key, "invertible_adapters.%s.", name ? name : "");
@@ -401,6 +402,7 @@ static xf_adapter_file *load_hub(const char *dir, const char *prefix)
         path_join(p, sizeof p, dir, "model_head.safetensors");
         size_t first = f->ts->n;
         xf_safetensors_read_into(p, f->ts, NULL);
+        xf_tset_check_finite(f->ts, first, p);
         if (f->task == XF_TASK_MLM) {
             if (!head || strlen(head) >= XF_ADAPTER_NAME_MAX) die("%s: head_config.json: no usable head name", dir);
             mlm_head_from_hub(f->ts, first, hconf, head, prefix, dir);
@@ -425,6 +427,7 @@ static xf_adapter_file *load_stream(const char *path)
 {
     xf_adapter_file *f = xcalloc(1, sizeof *f);
     f->ts = xf_tset_read_stream(path);
+    xf_tset_check_finite(f->ts, 0, strcmp(path, "-") ? path : "<stdin>");
     json_t *h = f->ts->head;
     const char *kind = json_string_value(json_object_get(h, "kind"));
     if (!kind || strcmp(kind, "adapter")) die("%s: not an adapter stream (kind %s)", path, kind ? kind : "?");

@@ -257,6 +257,7 @@ static xf_fusion_file *load_hub_fusion(const char *dir)
     path_join(p, sizeof p, dir, "model_adapter_fusion.safetensors");
     if (access(p, F_OK) != 0) die("%s: no model_adapter_fusion.safetensors", dir);
     xf_safetensors_read_into(p, f->ts, NULL);
+    xf_tset_check_finite(f->ts, 0, p);
     for (int i = 0; i < f->n; i++) {   /* the fused adapters, in sub-folders */
         char sub[4200];
         path_join(sub, sizeof sub, dir, f->lang[i]);
@@ -279,6 +280,7 @@ xf_fusion_file *xf_fusion_file_load(const char *path, const char *prefix)
     } else {
         f = xcalloc(1, sizeof *f);
         f->ts = xf_tset_read_stream(path);
+        xf_tset_check_finite(f->ts, 0, strcmp(path, "-") ? path : "<stdin>");
         const char *kind = json_string_value(json_object_get(f->ts->head, "kind"));
         if (!kind || strcmp(kind, "fusion")) die("%s: not a fusion stream (kind %s)", path, kind ? kind : "?");
         f->head = json_incref(json_object_get(f->ts->head, "fusion"));

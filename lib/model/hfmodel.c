@@ -211,6 +211,15 @@ static void check_finite(const xf_tensor *t, const char *fname)
             isnan(x[bad]) ? "NaN" : "infinite");
 }
 
+void xf_tset_check_finite(xf_tensorset *s, size_t first, const char *fname)
+{
+    for (size_t i = first; i < s->n; i++) {
+        xf_tensor *t = &s->t[i];
+        if (t->dtype == XF_F16 || t->dtype == XF_BF16) xf_tensor_to_f32(t);
+        check_finite(t, fname);
+    }
+}
+
 void xf_model_canonicalize(xf_tensorset *s, const xf_config *cfg, const char *fname)
 {
     for (size_t i = 0; i < s->n; i++) {

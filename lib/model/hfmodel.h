@@ -82,6 +82,10 @@ xf_tensorset *xf_model_load(const char *path, xf_config *cfg);
 /* Applies the name mapping and f32 conversion of xf_model_load to a set
  * loaded some other way. */
 void xf_model_canonicalize(xf_tensorset *s, const xf_config *cfg, const char *fname);
+/* Makes the tensors t[FIRST..] of S f32 (from f16 / bf16) and dies, naming
+ * FNAME and the tensor, if one holds a NaN or an infinite value: what every
+ * loader of weights (base model, adapters, heads, fusions) checks. */
+void xf_tset_check_finite(xf_tensorset *s, size_t first, const char *fname);
 
 /* Writes a model as a tensor stream: HEAD gets "config" (xf_config_to_json)
  * plus EXTRA's keys; KIND is usually "model". */

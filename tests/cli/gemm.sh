@@ -60,9 +60,31 @@ fi
 n=$(grep -c "warning: GEMM backend .* runs generic kernels" t1/err.txt || true)
 [ "$n" = "$generic" ] || { echo "generic=$generic but $n warnings:"; cat t1/err.txt; exit 1; }
 
-# wait policy: PASSIVE unless the user chose (libgomp shows its settings)
-env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT OMP_DISPLAY_ENV=true xf-eval --version > /dev/null 2> env.txt
-grep "OMP_WAIT_POLICY" env.txt | tail -1 | grep -q "'PASSIVE'"
+# wait policy: PASSIVE unless the user chose.  What libgomp prints under
+# OMP_DISPLAY_ENV proves nothing (libgomp 12 shows 'PASSIVE' when the
+# variable is unset), so look at the environment a running tool has after
+# its start-up re-exec (lib/run/cli.c): xf-tokenize waits on a FIFO, and
+# once the FIFO is open for writing the tool is in main(), past the exec.
+environ_of() {   # ENV-ARGS... -> environ.txt: a running xf-tokenize's environment
+    rm -f fifo environ.txt
+    mkfifo fifo
+    env "$@" xf-tokenize -q -T mlm -t m/vocab.txt --lang xx -o env-out.tsv fifo 2> /dev/null &
+    local pid=$!
+    timeout 20 bash -c 'exec 3> fifo; tr "\0" "\n" < "/proc/$1/environ" > environ.txt' _ "$pid" ||
+        { kill "$pid" 2> /dev/null || true; echo "wait policy: xf-tokenize never opened its input"; exit 1; }
+    wait "$pid" || true
+}
+policy() { grep '^OMP_WAIT_POLICY=' environ.txt || true; }
+environ_of -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT
+[ "$(policy)" = OMP_WAIT_POLICY=PASSIVE ] ||
+    { echo "wait policy unset: the running tool has '$(policy)', not OMP_WAIT_POLICY=PASSIVE"; exit 1; }
+environ_of -u GOMP_SPINCOUNT OMP_WAIT_POLICY=ACTIVE
+[ "$(policy)" = OMP_WAIT_POLICY=ACTIVE ] ||
+    { echo "OMP_WAIT_POLICY=ACTIVE: the running tool has '$(policy)'"; exit 1; }
+environ_of -u OMP_WAIT_POLICY GOMP_SPINCOUNT=1000
+[ -z "$(policy)" ] && grep -qx 'GOMP_SPINCOUNT=1000' environ.txt ||
+    { echo "GOMP_SPINCOUNT=1000: the running tool has '$(policy)' $(grep GOMP_SPINCOUNT environ.txt)"; exit 1; }
+# and libgomp takes the user's value
 OMP_WAIT_POLICY=active OMP_DISPLAY_ENV=true xf-eval --version > /dev/null 2> env.txt
 [ "$(grep -c "OMP_WAIT_POLICY" env.txt)" = 1 ] && grep "OMP_WAIT_POLICY" env.txt | grep -q "'ACTIVE'"
 echo "gemm: ok ($kernel)"

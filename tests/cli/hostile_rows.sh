@@ -7,7 +7,11 @@
 #  - eval rows: a value of 0x10 (or inf, or " 5") and invalid UTF-8 are
 #    refused by xf-score;
 #  - CRLF line ends: an NLI TSV, an example stream and eval rows with CRLF
-#    read exactly as with LF.
+#    read exactly as with LF;
+#  - NaN / infinite weights in a task adapter, its head, a language adapter
+#    or a fusion (streams and AdapterHub folders) are refused at load by
+#    xf-eval and xf-fuse: one line naming the file and the tensor, exit 1,
+#    no output (the base model's were already).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/mlmstep-lib.bash"
@@ -97,4 +101,62 @@ xf-score --boot 0 ev.tsv > ts_lf.tsv
 xf-score --boot 0 ev_crlf.tsv > ts_crlf.tsv
 cmp ts_lf.tsv ts_crlf.tsv || fail "CRLF eval rows"
 [ "$(wc -l < ts_lf.tsv)" -eq 2 ] || fail "ts rows"
+
+# ---- NaN / infinite weights in adapters, heads and fusions ----
+tool=${XF_BIN:?}/../tests/helpers/fmt-tool
+xf-adapt -q -m base.xfts --task pos --epochs 1 --batch 4 -o pos2.xfts --hub-out pos_hub pos.tsv
+xf-adapt -q -m base.xfts --task mlm --lang xxx --tokenizer m/vocab.txt --seq 64 --epochs 1 \
+  --batch 8 --max-steps 2 -o la.xfts --hub-out la_hub mlm.tsv
+xf-fuse -q -o fu.xfts --hub-out fu_hub la.xfts
+# the intact files load
+xf-eval -q -m base.xfts -a pos2.xfts --lang-adapter la.xfts --model-name tiny pos.tsv > /dev/null
+xf-eval -q -m base.xfts -a pos_hub --fusion fu_hub --model-name tiny pos.tsv > /dev/null
+# nan_st FILE TENSOR I V: element I of f32 tensor TENSOR of safetensors FILE set to V
+nan_st() {
+  /usr/bin/python3 - "$@" <<'PY'
+import json, struct, sys
+f, name, i, v = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+b = bytearray(open(f, "rb").read())
+n = struct.unpack("<Q", b[:8])[0]
+off = json.loads(b[8:8 + n])[name]["data_offsets"][0]
+b[8 + n + off + 4 * i:8 + n + off + 4 * i + 4] = struct.pack("<f", v)
+open(f, "wb").write(b)
+PY
+}
+# expect_nan FILE TENSOR I WHAT CMD...: one line, exit 1, no output
+expect_nan() {
+  local file=$1 tensor=$2 i=$3 what=$4; shift 4
+  expect_fail "^[a-z-]+: $file: tensor $tensor: element $i is $what \(weights must be finite\)$" "$@"
+  [ "$(wc -l < err)" -eq 1 ] || { cat err; fail "$*: more than one line"; }
+}
+A=bert.encoder.layer.1.output.adapters.pos.adapter_up.weight
+"$tool" poke pos2.xfts nan_a.xfts "$A" 3 nan
+"$tool" poke pos2.xfts inf_h.xfts heads.pos.1.weight 5 -inf
+"$tool" poke la.xfts nan_la.xfts bert.encoder.layer.0.output.adapters.xxx.adapter_down.0.weight 1 nan
+"$tool" poke la.xfts inf_lah.xfts cls.predictions.transform.dense.weight 7 inf
+F=bert.encoder.layer.1.output.adapter_fusion_layer.xxx.query.weight
+"$tool" poke fu.xfts nan_fu.xfts "$F" 0 nan
+expect_nan nan_a.xfts "$A" 3 NaN xf-eval -q -m base.xfts -a nan_a.xfts -o out.tsv pos.tsv
+expect_nan inf_h.xfts heads.pos.1.weight 5 infinite xf-eval -q -m base.xfts -a inf_h.xfts -o out.tsv pos.tsv
+expect_nan '<stdin>' heads.pos.1.weight 5 infinite sh -c 'xf-eval -q -m base.xfts -a - -o out.tsv pos.tsv < inf_h.xfts'
+expect_nan nan_la.xfts bert.encoder.layer.0.output.adapters.xxx.adapter_down.0.weight 1 NaN \
+  xf-eval -q -m base.xfts -a pos2.xfts --lang-adapter nan_la.xfts -o out.tsv pos.tsv
+expect_nan inf_lah.xfts cls.predictions.transform.dense.weight 7 infinite \
+  xf-eval -q -m base.xfts -a pos2.xfts --lang-adapter inf_lah.xfts -o out.tsv pos.tsv
+expect_nan nan_la.xfts bert.encoder.layer.0.output.adapters.xxx.adapter_down.0.weight 1 NaN \
+  xf-fuse -q -o out.xfts nan_la.xfts
+expect_nan nan_fu.xfts "$F" 0 NaN xf-eval -q -m base.xfts -a pos2.xfts --fusion nan_fu.xfts -o out.tsv pos.tsv
+# AdapterHub folders: adapter, head, fusion layer and a fused adapter's files
+cp -r pos_hub nan_ahub && nan_st nan_ahub/adapter.safetensors "$A" 2 nan
+cp -r pos_hub nan_hhub && nan_st nan_hhub/model_head.safetensors heads.pos.1.bias 4 inf
+cp -r fu_hub nan_fhub && nan_st nan_fhub/model_adapter_fusion.safetensors "$F" 6 nan
+cp -r fu_hub nan_fahub &&
+  nan_st nan_fahub/xxx/adapter.safetensors bert.encoder.layer.1.output.adapters.xxx.adapter_up.bias 0 nan
+expect_nan nan_ahub/adapter.safetensors "$A" 2 NaN xf-eval -q -m base.xfts -a nan_ahub -o out.tsv pos.tsv
+expect_nan nan_hhub/model_head.safetensors heads.pos.1.bias 4 infinite \
+  xf-eval -q -m base.xfts -a nan_hhub -o out.tsv pos.tsv
+expect_nan nan_fhub/model_adapter_fusion.safetensors "$F" 6 NaN \
+  xf-eval -q -m base.xfts -a pos2.xfts --fusion nan_fhub -o out.tsv pos.tsv
+expect_nan nan_fahub/xxx/adapter.safetensors bert.encoder.layer.1.output.adapters.xxx.adapter_up.bias 0 NaN \
+  xf-eval -q -m base.xfts -a pos2.xfts --fusion nan_fahub -o out.tsv pos.tsv
 echo ok

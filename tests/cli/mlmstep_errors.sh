@@ -59,13 +59,65 @@ sed -e 's/"vocab_size": 100/"vocab_size": 16000000/' -e 's/"hidden_size": 32/"hi
     m/config.json >params.json
 expect 1 "params.json: the sizes describe more than [0-9]* parameters" \
     xf-mlmstep --init params.json --tokenizer m/vocab.txt --steps 1 -o out.xfts ex.tsv
-# a folder whose config names a million layers (within no bound: 1000 here)
-# fails on the first missing tensor before allocating the model
-mkdir -p deep && sed 's/"num_hidden_layers": 2/"num_hidden_layers": 1000/' m/config.json >deep/config.json
+# the issue's case: a small config naming a million layers is refused by
+# the bounds at once, in one line (it used to allocate 1.7 GB and run 20 s
+# before failing on the first missing tensor); 1e6 is not even an integer
+for v in 1000000 1e6; do
+    sed "s/\"num_hidden_layers\": 2/\"num_hidden_layers\": $v/" m/config.json >million.json
+    t0=$(date +%s%N)
+    expect 1 "^xf-mlmstep: million.json: key 'num_hidden_layers': \(1000000 is out of range \[1, 1024\]\|not an integer\)$" \
+        xf-mlmstep --init million.json --tokenizer m/vocab.txt --steps 1 -o out.xfts ex.tsv
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    [ "$(wc -l <err)" = 1 ] && [ "$ms" -lt 5000 ] ||
+        { echo "FAILED: num_hidden_layers $v: $(wc -l <err) lines, $ms ms:"; cat err; exit 1; }
+done
+# within the bounds, the tensors are checked before the parameter arena is
+# allocated: a folder whose config implies 6 layers at hidden_size 8192
+# (an arena of 7 GB) and whose 5.4 MB safetensors file holds only the
+# embeddings fails on the first missing tensor, small and fast.  Checked
+# after allocating, it fails on "out of memory" here, as the address space
+# is limited to 3 GB (ASan: allocations capped at 3 GB); unlimited, it
+# first initialises the absent pooler and MLM head (0.5 GB touched, where
+# the untouched rest of a calloc'd arena costs no RSS).
+mkdir -p wide
+sed -e 's/"hidden_size": 32/"hidden_size": 8192/' -e 's/"num_hidden_layers": 2/"num_hidden_layers": 6/' \
+    m/config.json >wide/config.json
+cp m/vocab.txt wide/
+/usr/bin/python3 - wide/model.safetensors <<'PY'
+import json, struct, sys
+C = 8192
+shapes = {"bert.embeddings.word_embeddings.weight": [100, C],
+          "bert.embeddings.position_embeddings.weight": [64, C],
+          "bert.embeddings.token_type_embeddings.weight": [2, C],
+          "bert.embeddings.LayerNorm.weight": [C], "bert.embeddings.LayerNorm.bias": [C]}
+h, off = {}, 0
+for k, s in shapes.items():
+    n = 4 * s[0] * (s[1] if len(s) > 1 else 1)
+    h[k] = {"dtype": "F32", "shape": s, "data_offsets": [off, off + n]}
+    off += n
+hb = json.dumps(h).encode()
+hb += b" " * (-len(hb) % 8)
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(hb)) + hb + b"\0" * off)
+PY
+libs=$(ldd "$(command -v xf-mlmstep)" 2>/dev/null || true)   # (no pipe into grep -q: SIGPIPE under pipefail)
+t0=$(date +%s%N)
+set +e
+if [[ $libs == *libasan* ]]; then
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1:max_allocation_size_mb=3072" \
+        /usr/bin/time -f %M -o rss xf-mlmstep --threads 1 --model wide --steps 1 -o out.xfts ex.tsv 2>err >/dev/null
+else
+    (ulimit -v 3000000; exec /usr/bin/time -f %M -o rss xf-mlmstep --threads 1 --model wide --steps 1 \
+        -o out.xfts ex.tsv) 2>err >/dev/null
+fi
+rc=$?
+set -e
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+rss=$(tail -n 1 rss)
+if [ "$rc" != 1 ] || [ -e out.xfts ] || [ "$rss" -gt 200000 ] || [ "$ms" -gt 10000 ] ||
+   ! grep -qx "xf-mlmstep: wide: tensor bert.encoder.layer.0.attention.self.query.weight is missing (the config says num_hidden_layers 6)" err; then
+    echo "FAILED: wide: rc $rc, max RSS $rss KB, $ms ms, stderr:"; cat err; exit 1
+fi
 xf-mlmstep --model good.xfts --steps 1 --hf-out hf2 ex.tsv 2>/dev/null
-cp hf2/model.safetensors hf2/vocab.txt deep/
-expect 1 "deep: tensor bert.encoder.layer.2.attention.self.query.weight is missing" \
-    xf-mlmstep --model deep --steps 1 -o out.xfts ex.tsv
 # NaN / infinite weights are refused at load, naming the file and the tensor
 /usr/bin/python3 - hf2/model.safetensors nan/model.safetensors <<'PY'
 import json, struct, sys, os

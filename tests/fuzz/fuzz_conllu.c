@@ -1,9 +1,6 @@
 /* fuzz_conllu.c — CoNLL-U: pos and dep examples (xf_read_conllu) and the
  * `# text =` lines as MLM text (xf_read_conllu_text), with WordPiece and
- * Unigram, short --seq so that sentences get split.
- *
- * Known issue, assigned elsewhere (issue 11, item 2): HEAD values beyond
- * int32 are cast unchecked (no crash: a wrong head). */
+ * Unigram, short --seq so that sentences get split. */
 #include "readers_common.h"
 
 int fuzz_stages = 6;

@@ -1,10 +1,6 @@
 /* fuzz_tstream.c — xf tensor streams (xf-stream(5)): record by record
  * (xf_ts_open / xf_ts_next), as a whole set (xf_tset_read_stream) and as
- * a model (xf_model_load: HEAD's config, name mapping), zstd or not.
- *
- * Known issue, assigned elsewhere (issue 11, item 2): tensor sets are
- * built with a linear lookup per insert, so a stream of ~100k tiny tensors
- * is slow; libFuzzer's -max_len keeps inputs far below that. */
+ * a model (xf_model_load: HEAD's config, name mapping), zstd or not. */
 #include "harness.h"
 #include "hfmodel.h"
 #include "tstream.h"

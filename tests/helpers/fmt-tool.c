@@ -3,6 +3,8 @@
  *
  *   fmt-tool make OUT N SIZE        stream of N f32 tensors of SIZE values
  *   fmt-tool copy IN OUT [DELAY_MS] copy a stream, pausing between tensors
+ *   fmt-tool poke IN OUT NAME I V   copy a stream, element I of f32 tensor NAME
+ *                                   set to V (a strtof number: nan, inf too)
  *   fmt-tool dump IN                kind, then "name dtype shape checksum" lines
  *   fmt-tool tsv IN OUT             copy a TSV table field by field
  *   fmt-tool model PATH             load a model (folder or stream), list names
@@ -36,7 +38,7 @@ static void print_tensor(const xf_tensor *t)
 int main(int argc, char **argv)
 {
     xf_init(argc, argv);
-    if (argc < 3) die_usage("usage: fmt-tool make|copy|dump|tsv|model|tiny|hf ARGS");
+    if (argc < 3) die_usage("usage: fmt-tool make|copy|poke|dump|tsv|model|tiny|hf ARGS");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "make") && argc == 5) {
         long n = xf_parse_long("N", argv[3], 0, 100000), size = xf_parse_long("SIZE", argv[4], 0, 1L << 28);
@@ -61,6 +63,28 @@ int main(int argc, char **argv)
             xf_tensor_free(&t);
             if (delay) nanosleep(&(struct timespec){delay / 1000, (delay % 1000) * 1000000}, NULL);
         }
+        xf_ts_close(r);
+        xf_ts_commit(w);
+    } else if (!strcmp(cmd, "poke") && argc == 7) {
+        long at = xf_parse_long("I", argv[5], 0, 1L << 40);
+        char *end;
+        float v = strtof(argv[6], &end);
+        if (!*argv[6] || *end) die_usage("poke: V: '%s' is not a number", argv[6]);
+        xf_tsreader *r = xf_ts_open(argv[2]);
+        xf_tswriter *w = xf_ts_create(argv[3], xf_ts_kind(r), 1, xf_ts_head(r));
+        xf_tensor t;
+        int found = 0;
+        while (xf_ts_next(r, &t)) {
+            if (!strcmp(t.name, argv[4])) {
+                if (t.dtype != XF_F32 || (size_t)at >= t.nbytes / 4)
+                    die("%s: tensor %s: not f32 or fewer than %ld + 1 elements", argv[2], t.name, at);
+                ((float *)t.data)[at] = v;
+                found = 1;
+            }
+            xf_ts_write_tensor(w, &t);
+            xf_tensor_free(&t);
+        }
+        if (!found) die("%s: no tensor %s", argv[2], argv[4]);
         xf_ts_close(r);
         xf_ts_commit(w);
     } else if (!strcmp(cmd, "dump") && argc == 3) {
@@ -119,7 +143,7 @@ int main(int argc, char **argv)
         xf_tset_free(m);
         xf_config_free(&cfg);
     } else {
-        die_usage("usage: fmt-tool make|copy|dump|tsv|model|tiny|hf ARGS");
+        die_usage("usage: fmt-tool make|copy|poke|dump|tsv|model|tiny|hf ARGS");
     }
     if (fflush(stdout)) die_errno("<stdout>: write error");
     return 0;

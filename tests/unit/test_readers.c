@@ -484,3 +484,73 @@ Test(readers, conllu_head_out_of_range)
                         "2\tcat\tcat\tNOUN\t_\t_\t3\troot\t_\t_\n",
                         ":3: word 2: HEAD 3 beyond the sentence's 2 words");
 }
+
+/* ---- ids from the input that come out empty: the FILE:LINE fallback ---- */
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && !strcmp(s + n - k, tail);
+}
+
+/* Every example collected so far is one xf_ex_write accepts (the writer
+ * dies, exit 1, on what a reader of example streams would reject). */
+static void write_all(void)
+{
+    /* a path that does not exist yet: a new temp file may get the inode of
+     * the (unlinked) input, and outputs that name an input are refused */
+    char dir[] = "/tmp/xf-test-rd-out-XXXXXX", path[64];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ex.tsv", dir);
+    xf_zout *z = xf_zout_open(path, XF_Z_OFF);
+    xf_ex_write_header(z);
+    for (size_t i = 0; i < got.n; i++) xf_ex_write(z, &got.v[i]);
+    xf_zout_abort(z);
+    rmdir(dir);
+}
+
+Test(readers, conllu_empty_sent_id_is_absent)
+{
+    /* the fuzz smoke's case: "# sent_id =" with nothing (or only blanks)
+     * after it gave an example with an empty id, which xf_ex_write
+     * rejected ("example : empty id") */
+    start(XF_TASK_POS, 0);
+    run(xf_read_conllu, "# sent_id =\n1\tthe\tthe\tDET\t_\t_\t0\troot\t_\t_\n\n"
+                        "# sent_id =   \n1\tcat\tcat\tNOUN\t_\t_\t0\troot\t_\t_\n\n"
+                        "# sent_id = \t \n1\tdog\tdog\tNOUN\t_\t_\t0\troot\t_\t_\n\n"
+                        "# sent_id = s4 \n1\ta\ta\tDET\t_\t_\t0\troot\t_\t_\n");
+    cr_assert_eq(got.n, 4);
+    cr_assert(ends_with(got.v[0].id, ":1"), "id '%s'", got.v[0].id);
+    cr_assert(ends_with(got.v[1].id, ":4"), "id '%s'", got.v[1].id);
+    cr_assert(ends_with(got.v[2].id, ":7"), "id '%s'", got.v[2].id);
+    cr_assert_str_eq(got.v[3].id, "s4");   /* trailing blanks are not part of it */
+    write_all();
+}
+
+Test(readers, squad_empty_qid_is_absent)
+{
+    /* an empty question id: the question's place in the file instead (as
+     * example id and as the qid that groups its windows) */
+    start(XF_TASK_QA, 0);
+    run(xf_read_squad, "{\"data\":[{\"paragraphs\":[{\"context\":\"the dog\",\"qas\":["
+                       "{\"id\":\"\",\"question\":\"dog\",\"answers\":[{\"answer_start\":4,\"text\":\"dog\"}]},"
+                       "{\"id\":\"q2\",\"question\":\"cat\",\"answers\":[]}]}]}]}");
+    cr_assert_eq(got.n, 2);
+    cr_assert(ends_with(got.v[0].id, ":data[0].paragraphs[0].qas[0]"), "id '%s'", got.v[0].id);
+    json_t *x = xf_ex_extra_json(&got.v[0], "test");
+    cr_assert_str_eq(json_string_value(json_object_get(x, "qid")), got.v[0].id);
+    json_decref(x);
+    cr_assert_str_eq(got.v[1].id, "q2");
+    write_all();
+}
+
+Test(readers, bad_lang_refused_before_reading, .exit_code = 1)
+{
+    /* "e ng" would make every example one that xf_ex_write rejects */
+    xf_exwriter_init(&enc, tk, "e ng", XF_TASK_MLM, 0, collect, &got);
+}
+
+Test(readers, dash_lang_refused, .exit_code = 1)
+{
+    xf_exwriter_init(&enc, tk, "-", XF_TASK_MLM, 0, collect, &got);
+}
