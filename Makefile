@@ -20,7 +20,11 @@ PKGS      = libzstd jansson libutf8proc
 WARN      = -Wall -Wextra -Werror -Wno-unused-parameter
 LAYERS    = common text data model run score
 CPPFLAGS += $(LAYERS:%=-Ilib/%) -I/usr/include/x86_64-linux-gnu $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-XFLAGS    = -std=gnu11 $(OPT) $(WARN) -fopenmp -march=native $(SAN) $(CFLAGS)
+# -fno-trapping-math: without it GCC will not if-convert the float compares
+# of the `omp simd` kernels (exp, GELU, softmax, dropout) on CPUs without
+# AVX-512 masks (AVX2 only), and runs them scalar; xf never reads the FP
+# exception flags, and no value changes (no reassociation is allowed).
+XFLAGS    = -std=gnu11 $(OPT) $(WARN) -fopenmp -march=native -fno-trapping-math $(SAN) $(CFLAGS)
 BLAS_USE  = $(shell cat $(BUILD)/blas 2>/dev/null)
 BLAS_LIBS = $(shell bash tests/blas.sh libs $(BLAS_USE))
 LDLIBS    = $(BLAS_LIBS) -lcsv -lzstd -ljansson -lutf8proc -lm -lpthread
@@ -61,7 +65,7 @@ $(BUILD)/blas: FORCE
 # cc $$(cat build/cflags) -o prog prog.c build/libxf.a $$(cat build/ldlibs)
 $(BUILD)/cflags: Makefile $(BUILD)/blas
 	@mkdir -p $(@D)
-	@echo '$(LAYERS:%=-I$(CURDIR)/lib/%) $(filter-out -Ilib/%,$(CPPFLAGS)) -std=gnu11 -O2 -g -fopenmp -march=native $(SAN)' > $@.tmp && mv $@.tmp $@
+	@echo '$(LAYERS:%=-I$(CURDIR)/lib/%) $(filter-out -Ilib/%,$(CPPFLAGS)) -std=gnu11 -O2 -g -fopenmp -march=native -fno-trapping-math $(SAN)' > $@.tmp && mv $@.tmp $@
 $(BUILD)/ldlibs: Makefile $(BUILD)/blas
 	@mkdir -p $(@D)
 	@echo '$(LDFLAGS) $(LDLIBS)' > $@.tmp && mv $@.tmp $@
