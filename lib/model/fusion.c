@@ -65,24 +65,39 @@ static void precompute(xf_fusion *f)
 {
     int C = f->C;
     size_t CC = (size_t)C * C, need = CC + 2 * (size_t)C;
-    for (int i = 0; i < f->n; i++) need += (size_t)C * f->ad[i]->D + C;
+    for (int i = 0; i < f->n; i++) need += 2 * ((size_t)C * f->ad[i]->D + C) + f->ad[i]->D + C;
     if (!f->pre) f->pre = xmalloc_aligned(xmul(need, sizeof(float)));
     float *p = f->pre;
     f->w_qk = p; p += CC;
     f->b_qk = p; p += C;
-    f->g_c = p; p += C;
-    /* w_qk[d,e] = Σ_c K[c,d] Q[c,e];  b_qk[d] = Σ_c bq[c] K[c,d];  g_c[e] = Σ_c bk[c] Q[c,e] */
+    float *g_c = p; p += C;
+    /* W[d,e] = Σ_c K[c,d] Q[c,e];  b_qk[d] = Σ_c bq[c] K[c,d];  g_c[e] = Σ_c bk[c] Q[c,e] */
     xf_gemm(1, 0, C, C, C, 1.0f, f->k_w, C, f->q_w, C, 0.0f, f->w_qk, C);
     xf_gemm(0, 0, 1, C, C, 1.0f, f->q_b, C, f->k_w, C, 0.0f, f->b_qk, C);
-    xf_gemm(0, 0, 1, C, C, 1.0f, f->k_b, C, f->q_w, C, 0.0f, f->g_c, C);
+    xf_gemm(0, 0, 1, C, C, 1.0f, f->k_b, C, f->q_w, C, 0.0f, g_c, C);
     double c0 = 0;
     for (int c = 0; c < C; c++) c0 += (double)f->q_b[c] * f->k_b[c];
-    f->c0 = (float)c0;
-    for (int i = 0; i < f->n; i++) {   /* vup_i = V·up_i [C,D];  vb_i = V·b_i */
+    for (int i = 0; i < f->n; i++) {
         const xf_bottleneck *b = f->ad[i];
-        f->vup[i] = p; p += (size_t)C * b->D;
+        int D = b->D;
+        f->wup[i] = p; p += (size_t)D * C;
+        f->hup[i] = p; p += D;
+        f->gs[i] = p; p += C;
+        f->vup[i] = p; p += (size_t)C * D;
         f->vb[i] = p; p += C;
-        xf_gemm(0, 0, C, b->D, C, 1.0f, f->v_w, C, b->up_w, b->D, 0.0f, f->vup[i], b->D);
+        /* wup_i[j,e] = Σ_d up[d,j] W[d,e];  hup_i[j] = Σ_d b_qk[d] up[d,j] */
+        xf_gemm(1, 0, D, C, C, 1.0f, b->up_w, D, f->w_qk, C, 0.0f, f->wup[i], C);
+        xf_gemm(0, 0, 1, D, C, 1.0f, f->b_qk, C, b->up_w, D, 0.0f, f->hup[i], D);
+        /* gs_i[e] = Σ_d b_i[d] W[d,e] + g_c[e];  cs_i = b_i·b_qk + bq·bk */
+        xf_gemm(0, 0, 1, C, C, 1.0f, b->up_b, C, f->w_qk, C, 0.0f, f->gs[i], C);
+        double ci = c0;
+        for (int c = 0; c < C; c++) {
+            f->gs[i][c] += g_c[c];
+            ci += (double)b->up_b[c] * f->b_qk[c];
+        }
+        f->cs[i] = (float)ci;
+        /* vup_i = V·up_i [C,D];  vb_i = V·b_i */
+        xf_gemm(0, 0, C, D, C, 1.0f, f->v_w, C, b->up_w, D, 0.0f, f->vup[i], D);
         linear_forward(f->vb[i], b->up_b, f->v_w, NULL, 1, C, C);
     }
     f->pre_valid = 1;
@@ -185,19 +200,18 @@ static void fwd_only(xf_fusion *f, const xf_fusion_acts *A, float *o, const floa
     int C = f->C, n = f->n;
     size_t NC = (size_t)N * C;
     if (!f->pre_valid) precompute(f);
-    float *qk = A->qk, *u = A->mix;
-    linear_forward(qk, A->a, f->w_qk, f->b_qk, N, C, C);
-    PAR_FOR
-    for (int t = 0; t < N; t++) A->q[t] = xf_dot_row(A->a + (size_t)t * C, f->g_c, C) + f->c0;
     for (int i = 0; i < n; i++) {
         const xf_bottleneck *b = f->ad[i];
-        linear_forward(A->z, A->a, b->down_w, b->down_b, N, C, b->D);
-        relu_forward(A->r, A->z, (size_t)N * b->D);
-        linear_forward(u, A->r, b->up_w, b->up_b, N, b->D, C);
+        int D = b->D;
+        linear_forward(A->z, A->a, b->down_w, b->down_b, N, C, D);
+        relu_forward(A->r, A->z, (size_t)N * D);
+        /* s_i = r_i·(wup_i a + hup_i) + a·gs_i + cs_i  (z now holds wup_i a + hup_i) */
+        linear_forward(A->z, A->a, f->wup[i], f->hup[i], N, C, D);
         PAR_FOR
         for (int t = 0; t < N; t++)
-            A->p[(size_t)t * n + i] = xf_dot_row(qk + (size_t)t * C, u + (size_t)t * C, C) + A->q[t];
-        linear_forward(A->u + (size_t)i * NC, A->r, f->vup[i], f->vb[i], N, b->D, C);
+            A->p[(size_t)t * n + i] = xf_dot_row(A->z + (size_t)t * D, A->r + (size_t)t * D, D)
+                                      + xf_dot_row(A->a + (size_t)t * C, f->gs[i], C) + f->cs[i];
+        linear_forward(A->u + (size_t)i * NC, A->r, f->vup[i], f->vb[i], N, D, C);
     }
     if (train && f->p_drop > 0)
         dropout_forward(A->p, A->p, (size_t)N * n, f->p_drop, f->drop_seed,

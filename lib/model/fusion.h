@@ -45,10 +45,11 @@
  *     s_i = (Kᵀ q)·u_i + q·bk   and   ctx = V (Σ_i p_i u_i),
  * so a layer costs two C×C products for the query and one for the value
  * whatever N is.  Forward only (evaluation) folds the parameters further:
- *     qk = (KᵀQ) a + Kᵀbq,  q·bk = a·(Qᵀbk) + bq·bk,
- *     V u_i = (V·up_i) r_i + V·b_i   (r_i the adapter's ReLU output)
- * so evaluation adds one C×C product and N small C×D ones per layer to the
- * plain adapter's cost; the values equal the training-layout forward up to
+ *     s_i = r_i·(up_iᵀ W a + up_iᵀ Kᵀbq) + a·(Wᵀb_i + Qᵀbk) + b_i·Kᵀbq + bq·bk
+ *     (W = KᵀQ, u_i = up_i r_i + b_i, r_i the adapter's ReLU output),
+ *     V u_i = (V·up_i) r_i + V·b_i
+ * so evaluation adds only small C×D products per adapter and layer (no C×C
+ * one) to the plain adapter's cost; the values equal the training-layout forward up to
  * float rounding (not bit for bit).  With N = 1 and V = I both paths give
  * the plain adapter's bits (p = 1 exactly, V·u = u exactly).
  *
@@ -95,9 +96,10 @@ typedef struct xf_fusion {
      * xf_fusion_params_changed marks them stale) */
     int pre_valid;
     float *pre;                        /* the arena of the views below */
-    float *w_qk, *b_qk;                /* KᵀQ [C,C] as a Linear weight, Kᵀbq [C] */
-    float *g_c;                        /* Qᵀbk [C]; c = a·g_c + bq·bk */
-    float c0;
+    float *w_qk, *b_qk;                /* W = KᵀQ [C,C] as a Linear weight, Kᵀbq [C] */
+    float *wup[XF_FUSION_MAX], *hup[XF_FUSION_MAX];  /* up_iᵀW [D_i,C] (a Linear weight), up_iᵀKᵀbq [D_i] */
+    float *gs[XF_FUSION_MAX];          /* Wᵀb_i + Qᵀbk [C] */
+    float cs[XF_FUSION_MAX];           /* b_i·Kᵀbq + bq·bk */
     float *vup[XF_FUSION_MAX], *vb[XF_FUSION_MAX];   /* V·up_i [C,D_i], V·b_i [C] */
     int train;                         /* the kept forward ran with dropout */
     int cap;                           /* tokens the saved activations hold */

@@ -4,7 +4,7 @@
 # in one run: forward-only evaluation of 64 POS rows x 128 tokens with
 # Stack(lang, task) (the plain adapter case, [1A]) and with
 # Stack(Fuse(3 language adapters), task) ([3A]), each twice, alternating,
-# best of two.  Prints the tokens/s xf-eval reports (model loading excluded),
+# best of BENCH_ROUNDS (3) interleaved rounds.  Prints the tokens/s xf-eval reports (model loading excluded),
 # the ratio (target: fusion within 15 % of the plain adapter) and peak RSS.
 set -euo pipefail
 tmp=$(mktemp -d)
@@ -46,14 +46,15 @@ run() {   # LOG RSS ARGS...
     > /dev/null 2> "$log"
   sed -n 's/^xf-eval: eval: \([0-9.]*\) tokens\/s.*/\1/p' "$log"
 }
-best() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
-p1=$(run "$tmp/lp1" "$tmp/rp" --lang-adapter "$tmp/eng.xfts")
-f1=$(run "$tmp/lf1" "$tmp/rf" --fusion "$tmp/f3.xfts")
-p2=$(run "$tmp/lp2" "$tmp/rp" --lang-adapter "$tmp/eng.xfts")
-f2=$(run "$tmp/lf2" "$tmp/rf" --fusion "$tmp/f3.xfts")
-[ -n "$p1" ] && [ -n "$f1" ] && [ -n "$p2" ] && [ -n "$f2" ] || { cat "$tmp"/lp1 "$tmp"/lf1; exit 1; }
-plain=$(best "$p1" "$p2")
-fused=$(best "$f1" "$f2")
+# BENCH_ROUNDS (default 3) interleaved rounds, the best of each kind
+plain=0 fused=0
+for ((r = 1; r <= ${BENCH_ROUNDS:-3}; r++)); do
+  p=$(run "$tmp/lp" "$tmp/rp" --lang-adapter "$tmp/eng.xfts")
+  f=$(run "$tmp/lf" "$tmp/rf" --fusion "$tmp/f3.xfts")
+  [ -n "$p" ] && [ -n "$f" ] || { cat "$tmp"/lp "$tmp"/lf; exit 1; }
+  plain=$(awk -v a="$plain" -v b="$p" 'BEGIN {print (a > b ? a : b)}')
+  fused=$(awk -v a="$fused" -v b="$f" 'BEGIN {print (a > b ? a : b)}')
+done
 echo "evaluation, Stack(lang, task) (64 rows x 128, forward only, $(nproc) cores): $plain tokens/s, peak RSS $(( $(cat "$tmp/rp") / 1024 )) MiB"
 echo "evaluation, Stack(Fuse(3), task): $fused tokens/s, peak RSS $(( $(cat "$tmp/rf") / 1024 )) MiB"
 awk -v p="$plain" -v f="$fused" 'BEGIN {
