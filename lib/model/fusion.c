@@ -156,7 +156,8 @@ int xf_fusion_tensors(xf_fusion *f, xf_adapter_tensor *out)
 size_t xf_fusion_fwd_floats(const xf_fusion *f, int N, int keep)
 {
     size_t NC = (size_t)N * f->C, ND = (size_t)N * f->D;
-    return NC * (size_t)(5 + f->n) + (size_t)N * (size_t)(2 + f->n) +
+    /* forward only needs no q, qk, mix (fwd_only folds them away) */
+    return NC * (size_t)((keep ? 5 : 2) + f->n) + (size_t)N * (size_t)(2 + f->n) +
            2 * ND * (size_t)(keep ? f->n : 1);
 }
 
@@ -172,9 +173,12 @@ xf_fusion_acts xf_fusion_acts_at(const xf_fusion *f, float *buf, int N, int keep
     xf_fusion_acts a;
     a.s = buf;           buf += NC;
     a.a = buf;           buf += NC;
-    a.q = buf;           buf += NC;
-    a.qk = buf;          buf += NC;
-    a.mix = buf;         buf += NC;
+    a.q = a.qk = a.mix = NULL;
+    if (keep) {
+        a.q = buf;       buf += NC;
+        a.qk = buf;      buf += NC;
+        a.mix = buf;     buf += NC;
+    }
     a.u = buf;           buf += NC * (size_t)f->n;
     a.mean = buf;        buf += N;
     a.rstd = buf;        buf += N;
@@ -192,8 +196,9 @@ static void reserve(xf_fusion *f, int N)
     f->cap = N;
 }
 
-/* Forward only, after a = LN(prev + x): scores from u_i (kept in the mix
- * buffer one at a time), V u_i from the folded weights into the u buffer. */
+/* Forward only, after a = LN(prev + x): scores from each adapter's ReLU
+ * output r_i and the folded up_iᵀW (z reused), V u_i from the folded V·up_i
+ * into the u buffer; q, qk and mix are not used. */
 static void fwd_only(xf_fusion *f, const xf_fusion_acts *A, float *o, const float *prev, int N,
                      int train)
 {

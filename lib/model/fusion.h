@@ -77,9 +77,9 @@ typedef struct xf_fusion_acts {
     float *a;                 /* LN(s): query and every adapter's input [N,C] */
     float *z, *r;             /* down pre-activations, ReLU [n][N,D] (forward only: [N,D] reused) */
     float *u;                 /* up-projections u_i [n][N,C] */
-    float *q, *qk;            /* q = Q a + bq, qk = Kᵀ q [N,C] */
+    float *q, *qk;            /* q = Q a + bq, qk = Kᵀ q [N,C] (forward only: NULL) */
     float *p;                 /* softmax(dropout(scores)) [N,n] */
-    float *mix;               /* Σ_i p_i u_i [N,C] */
+    float *mix;               /* Σ_i p_i u_i [N,C] (forward only: NULL) */
 } xf_fusion_acts;
 
 typedef struct xf_fusion {
